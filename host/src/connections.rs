@@ -1,0 +1,366 @@
+//! Connections: one adapter bound to one customer system, and the checks the host makes on
+//! every call before the adapter runs and on everything the adapter returns.
+//!
+//! An operation the adapter declared unsupported, a field it declared read-only, a filter on
+//! a field it cannot filter: each is refused here, with the adapter's own reason, and nothing
+//! is sent upstream. Output that breaks the contract (a record that is not a JSON object) is
+//! refused too.
+
+use std::sync::Arc;
+
+use plantwire_sdk::{
+    AdapterError, AdapterInfo, EntityInfo, FieldError, ListRequest, Operation, Support,
+};
+use serde_json::{Map, Value};
+
+use crate::adapter::{Adapter, CallError};
+
+/// A page of unified records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    pub records: Vec<Map<String, Value>>,
+    /// The system's continuation for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    pub total: Option<u64>,
+}
+
+/// Options of a `list` call.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub cursor: Option<String>,
+    /// Clamped to the entity's declared limits; the entity's default when `None`.
+    pub page_size: Option<u32>,
+    pub filters: Vec<(String, String)>,
+    pub sort: Option<String>,
+}
+
+/// The outcome of one record of a batch write.
+pub type RecordResult = Result<Map<String, Value>, AdapterError>;
+
+/// An adapter bound to one connection, with the host's checks around every call.
+#[derive(Clone)]
+pub struct Connection {
+    id: String,
+    adapter: Arc<dyn Adapter>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id)
+            .field("system", &self.adapter.info().system)
+            .finish()
+    }
+}
+
+fn refused(e: AdapterError) -> CallError {
+    CallError::Refused(e)
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> CallError {
+    refused(AdapterError::invalid(field, message))
+}
+
+fn to_object(json: &str) -> Result<Map<String, Value>, CallError> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(CallError::InvalidOutput(
+            "a record is not a JSON object".into(),
+        )),
+        Err(e) => Err(CallError::InvalidOutput(format!(
+            "a record is not valid JSON: {e}"
+        ))),
+    }
+}
+
+impl Connection {
+    pub fn new(id: impl Into<String>, adapter: Arc<dyn Adapter>) -> Connection {
+        Connection {
+            id: id.into(),
+            adapter,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What the adapter declared.
+    pub fn info(&self) -> &AdapterInfo {
+        self.adapter.info()
+    }
+
+    /// The entity's declaration, if the operation is supported on it.
+    fn supported(&self, entity: &str, op: Operation) -> Result<&EntityInfo, CallError> {
+        let info = self.adapter.info();
+        let Some(decl) = info.entity(entity) else {
+            return Err(refused(AdapterError::Unsupported(format!(
+                "{} does not declare the entity `{entity}`",
+                info.display_name
+            ))));
+        };
+        match decl.support(op) {
+            Support::Supported => Ok(decl),
+            Support::Unsupported(reason) => Err(refused(AdapterError::Unsupported(format!(
+                "{} cannot {op} {entity}: {reason}",
+                info.display_name
+            )))),
+        }
+    }
+
+    /// One page of records.
+    pub async fn list(&self, entity: &str, options: ListOptions) -> Result<RecordPage, CallError> {
+        let decl = self.supported(entity, Operation::List)?;
+        let page_size = options
+            .page_size
+            .unwrap_or(decl.default_page_size)
+            .clamp(1, decl.max_page_size);
+        for (field, _) in &options.filters {
+            match decl.field(field) {
+                Some(f) if f.flags.filterable => {}
+                Some(_) => {
+                    return Err(invalid(
+                        field,
+                        format!("{entity}.{field} is not filterable"),
+                    ));
+                }
+                None => return Err(invalid(field, format!("{entity} has no field `{field}`"))),
+            }
+        }
+        if let Some(sort) = &options.sort {
+            let field = sort.strip_prefix('-').unwrap_or(sort);
+            match decl.field(field) {
+                Some(f) if f.flags.sortable => {}
+                _ => {
+                    return Err(invalid(
+                        field,
+                        format!("{entity} cannot be sorted by `{field}`"),
+                    ));
+                }
+            }
+        }
+        let page = self
+            .adapter
+            .list(ListRequest {
+                entity: entity.to_owned(),
+                cursor: options.cursor,
+                page_size,
+                filters: options.filters,
+                sort: options.sort,
+            })
+            .await?;
+        let records = page
+            .records
+            .iter()
+            .map(|r| to_object(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RecordPage {
+            records,
+            next_cursor: page.next_cursor,
+            total: page.total,
+        })
+    }
+
+    /// One record by key.
+    pub async fn get(&self, entity: &str, key: &str) -> Result<Map<String, Value>, CallError> {
+        self.supported(entity, Operation::Get)?;
+        check_key(key)?;
+        to_object(&self.adapter.get(entity, key).await?)
+    }
+
+    /// Creates records in batches no larger than the adapter's limit; one result per record,
+    /// in input order. Records that fail the declared field checks are not sent.
+    pub async fn create(
+        &self,
+        entity: &str,
+        records: Vec<Value>,
+    ) -> Result<Vec<RecordResult>, CallError> {
+        let decl = self.supported(entity, Operation::Create)?;
+        let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(records.len());
+        let mut pending: Vec<(usize, String)> = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            match check_create(decl, record) {
+                Ok(()) => {
+                    results.push(None);
+                    pending.push((i, record.to_string()));
+                }
+                Err(errors) => results.push(Some(Err(AdapterError::Invalid(errors)))),
+            }
+        }
+        let batch = decl.max_batch_size.max(1) as usize;
+        for chunk in pending.chunks(batch) {
+            let (indices, texts): (Vec<usize>, Vec<String>) = chunk.iter().cloned().unzip();
+            let outcome = self.adapter.create(entity, texts).await?;
+            if outcome.len() != indices.len() {
+                return Err(CallError::InvalidOutput(format!(
+                    "create returned {} results for {} records",
+                    outcome.len(),
+                    indices.len()
+                )));
+            }
+            for (index, result) in indices.into_iter().zip(outcome) {
+                let mapped = match result {
+                    Ok(json) => Ok(to_object(&json)?),
+                    Err(e) => Err(e),
+                };
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(mapped);
+                }
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(AdapterError::Transient("not attempted".into()))))
+            .collect())
+    }
+
+    /// Applies a partial update.
+    pub async fn update(
+        &self,
+        entity: &str,
+        key: &str,
+        patch: Value,
+        concurrency_token: Option<String>,
+    ) -> Result<Map<String, Value>, CallError> {
+        let decl = self.supported(entity, Operation::Update)?;
+        check_key(key)?;
+        let Value::Object(map) = &patch else {
+            return Err(invalid("(record)", "a patch must be a JSON object"));
+        };
+        if map.is_empty() {
+            return Err(invalid("(record)", "the patch changes nothing"));
+        }
+        let mut errors = Vec::new();
+        for name in map.keys() {
+            match decl.field(name) {
+                Some(f) if f.flags.updatable => {}
+                Some(f) => errors.push(FieldError {
+                    field: name.clone(),
+                    message: match &f.note {
+                        Some(note) => format!("not updatable: {note}"),
+                        None => "not updatable".to_owned(),
+                    },
+                }),
+                None => errors.push(FieldError {
+                    field: name.clone(),
+                    message: format!("{entity} has no such field"),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(refused(AdapterError::Invalid(errors)));
+        }
+        if concurrency_token.is_some() && !decl.concurrency_token {
+            return Err(invalid(
+                "concurrencyToken",
+                "this system has no concurrency control for this entity (last write wins)",
+            ));
+        }
+        to_object(
+            &self
+                .adapter
+                .update(entity, key, patch.to_string(), concurrency_token)
+                .await?,
+        )
+    }
+
+    /// Deletes a record.
+    pub async fn delete(&self, entity: &str, key: &str) -> Result<(), CallError> {
+        self.supported(entity, Operation::Delete)?;
+        check_key(key)?;
+        self.adapter.delete(entity, key).await
+    }
+
+    /// Runs a named action on a record.
+    pub async fn action(
+        &self,
+        entity: &str,
+        key: &str,
+        name: &str,
+        input: Value,
+    ) -> Result<Map<String, Value>, CallError> {
+        let decl = self.supported(entity, Operation::Action)?;
+        check_key(key)?;
+        let Some(action) = decl.action(name) else {
+            let known: Vec<&str> = decl.actions.iter().map(|a| a.name.as_str()).collect();
+            return Err(refused(AdapterError::Unsupported(format!(
+                "{entity} has no action `{name}` (it has: {})",
+                known.join(", ")
+            ))));
+        };
+        let Value::Object(map) = &input else {
+            return Err(invalid("(input)", "action input must be a JSON object"));
+        };
+        for field in map.keys() {
+            if !action.input_fields.iter().any(|f| &f.name == field) {
+                return Err(invalid(
+                    field,
+                    format!("action `{name}` takes no field `{field}`"),
+                ));
+            }
+        }
+        for f in &action.input_fields {
+            if f.flags.required_on_create && !map.contains_key(&f.name) {
+                return Err(invalid(
+                    &f.name,
+                    format!("action `{name}` requires `{}`", f.name),
+                ));
+            }
+        }
+        to_object(
+            &self
+                .adapter
+                .action(entity, key, name, input.to_string())
+                .await?,
+        )
+    }
+}
+
+fn check_key(key: &str) -> Result<(), CallError> {
+    if key.is_empty() || key.len() > 512 || key.chars().any(char::is_control) {
+        return Err(refused(AdapterError::NotFound(
+            "a key is 1-512 printable characters".into(),
+        )));
+    }
+    Ok(())
+}
+
+/// Checks one record against the declared creatable and required fields.
+fn check_create(decl: &EntityInfo, record: &Value) -> Result<(), Vec<FieldError>> {
+    let Value::Object(map) = record else {
+        return Err(vec![FieldError {
+            field: "(record)".into(),
+            message: "a record must be a JSON object".into(),
+        }]);
+    };
+    let mut errors = Vec::new();
+    for name in map.keys() {
+        match decl.field(name) {
+            Some(f) if f.flags.creatable => {}
+            Some(f) => errors.push(FieldError {
+                field: name.clone(),
+                message: match &f.note {
+                    Some(note) => format!("not creatable: {note}"),
+                    None => "not creatable".to_owned(),
+                },
+            }),
+            None => errors.push(FieldError {
+                field: name.clone(),
+                message: format!("{} has no such field", decl.name),
+            }),
+        }
+    }
+    for f in &decl.fields {
+        if f.flags.required_on_create && map.get(&f.name).is_none_or(Value::is_null) {
+            errors.push(FieldError {
+                field: f.name.clone(),
+                message: "required on create".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

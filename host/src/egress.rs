@@ -1,0 +1,551 @@
+//! Egress: the only way out of the host. Every request an adapter builds passes through an
+//! [`Egress`], which resolves it against the connection's base URL, refuses anything that
+//! leaves the connection's origin, refuses headers the host controls, applies the
+//! credentials, caps time and response size, never follows redirects, and scrubs the
+//! credential's bytes from whatever comes back before the adapter sees it.
+//!
+//! This module must never put a credential into an error message, a log line or a response.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use plantwire_sdk::{AuthScheme, HttpError, Request, Response};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// Sends an adapter's request to its system. Implemented by [`Egress`]; benchmarks and tests
+/// may provide canned responses.
+#[async_trait]
+pub trait Upstream: Send + Sync {
+    async fn send(&self, req: Request) -> Result<Response, HttpError>;
+}
+
+/// A connection's secret, held by the host alone.
+#[derive(Clone)]
+pub enum Credential {
+    /// No credential (a system that needs none, or a test).
+    None,
+    /// A bearer token or an API key, depending on the adapter's auth scheme.
+    Token(SecretString),
+    /// User name and password for HTTP basic.
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::None => f.write_str("Credential::None"),
+            Credential::Token(_) => f.write_str("Credential::Token([REDACTED])"),
+            Credential::Basic { user, .. } => {
+                write!(
+                    f,
+                    "Credential::Basic {{ user: {user:?}, password: [REDACTED] }}"
+                )
+            }
+        }
+    }
+}
+
+/// Settings of one connection's egress.
+#[derive(Debug, Clone)]
+pub struct EgressConfig {
+    /// The connection's base URL; requests are relative to it and may not leave its origin.
+    pub base_url: Url,
+    /// Whether the base URL may point at loopback, private or link-local addresses (an
+    /// on-premises system, or a local simulator). Off by default.
+    pub allow_private_network: bool,
+    /// Time for one request, connection and body included.
+    pub timeout: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_response_bytes: u64,
+}
+
+impl EgressConfig {
+    /// Defaults for a base URL: public addresses only, 30 s, 16 MiB.
+    pub fn new(base_url: Url) -> EgressConfig {
+        EgressConfig {
+            base_url,
+            allow_private_network: false,
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Why an egress could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EgressError {
+    /// The base URL is not usable (scheme, host, credentials in it).
+    #[error("base URL refused: {0}")]
+    BaseUrl(String),
+    /// The base URL points at a private address and the connection is not marked as such.
+    #[error(
+        "base URL points at a private, loopback or link-local address ({0}); set `allow_private_network` on the connection to allow it"
+    )]
+    PrivateAddress(IpAddr),
+    /// The credential does not fit the adapter's auth scheme.
+    #[error("the credential does not fit the auth scheme: {0}")]
+    Credential(String),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+/// The host-controlled egress of one connection.
+pub struct Egress {
+    client: reqwest::Client,
+    config: EgressConfig,
+    /// The base URL without a trailing slash; adapter paths are appended to it.
+    base: String,
+    auth: AuthScheme,
+    credential: Credential,
+    /// Header names the adapter may not set (the auth scheme's own included).
+    forbidden: Vec<String>,
+    /// Byte strings scrubbed from responses: the secret in every form it is sent.
+    secrets: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Egress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Egress")
+            .field("base", &self.base)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Headers the host alone sets: credentials, cookies, routing and framing.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "cookie2",
+    "host",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "keep-alive",
+    "forwarded",
+    "via",
+];
+
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Whether an address is not on the public internet.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 0
+                // 100.64.0.0/10 carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
+        }
+    }
+}
+
+impl Egress {
+    /// Sets up a connection's egress. Refuses base URLs with embedded credentials, other
+    /// schemes than http(s), and private addresses unless allowed.
+    pub fn new(
+        config: EgressConfig,
+        auth: AuthScheme,
+        credential: Credential,
+    ) -> Result<Egress, EgressError> {
+        let url = &config.base_url;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(EgressError::BaseUrl(format!(
+                "scheme `{}` is not http or https",
+                url.scheme()
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(EgressError::BaseUrl(
+                "credentials in the URL are not allowed; use the connection's credential".into(),
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(EgressError::BaseUrl(
+                "the base URL may not carry a query or fragment".into(),
+            ));
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+                Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            }
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(EgressError::BaseUrl("the base URL has no host".into())),
+        };
+        if let Some(ip) = ip {
+            if is_private(ip) && !config.allow_private_network {
+                return Err(EgressError::PrivateAddress(ip));
+            }
+        }
+
+        let mut forbidden: Vec<String> =
+            FORBIDDEN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
+        let mut secrets = Vec::new();
+        match (&auth, &credential) {
+            (AuthScheme::None, _) => {}
+            (AuthScheme::Bearer | AuthScheme::ApiKeyQuery(_), Credential::Token(t)) => {
+                secrets.push(t.expose_secret().as_bytes().to_vec());
+            }
+            (AuthScheme::ApiKeyHeader(h), Credential::Token(t)) => {
+                HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| EgressError::Credential(format!("`{h}` is not a header name")))?;
+                forbidden.push(h.to_ascii_lowercase());
+                secrets.push(t.expose_secret().as_bytes().to_vec());
+            }
+            (AuthScheme::Basic, Credential::Basic { user, password }) => {
+                secrets.push(password.expose_secret().as_bytes().to_vec());
+                let encoded =
+                    base64_encode(format!("{user}:{}", password.expose_secret()).as_bytes());
+                secrets.push(encoded.into_bytes());
+            }
+            (scheme, _) => {
+                return Err(EgressError::Credential(format!(
+                    "the adapter uses {} but the connection's credential is of another kind",
+                    scheme.describe()
+                )));
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .no_proxy()
+            .build()
+            .map_err(|e| EgressError::Client(e.without_url().to_string()))?;
+        let base = config.base_url.as_str().trim_end_matches('/').to_owned();
+        Ok(Egress {
+            client,
+            config,
+            base,
+            auth,
+            credential,
+            forbidden,
+            secrets,
+        })
+    }
+
+    /// Resolves an adapter's relative path; refuses anything that leaves the base URL.
+    fn resolve(&self, path: &str) -> Result<Url, HttpError> {
+        let refuse = |why: &str| {
+            HttpError::ForbiddenDestination(format!("`{}`: {why}", truncate(path, 200)))
+        };
+        if !path.starts_with('/') {
+            return Err(refuse(
+                "the path must be relative to the base URL and start with `/`",
+            ));
+        }
+        if path.starts_with("//") {
+            return Err(refuse("protocol-relative URLs are not allowed"));
+        }
+        if path
+            .chars()
+            .any(|c| c.is_control() || c == '\\' || c == ' ' || c == '#')
+        {
+            return Err(HttpError::InvalidRequest(
+                "the path contains whitespace, control characters, `\\` or `#`".into(),
+            ));
+        }
+        let url = Url::parse(&format!("{}{}", self.base, path))
+            .map_err(|e| HttpError::InvalidRequest(format!("the path does not form a URL: {e}")))?;
+        let base = &self.config.base_url;
+        if url.origin() != base.origin() {
+            return Err(refuse("the request leaves the connection's origin"));
+        }
+        let base_path = base.path().trim_end_matches('/');
+        let under_base = url.path() == base_path
+            || url
+                .path()
+                .strip_prefix(base_path)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !under_base {
+            return Err(refuse("the request leaves the connection's base path"));
+        }
+        Ok(url)
+    }
+
+    fn headers(&self, req: &Request) -> Result<HeaderMap, HttpError> {
+        let mut map = HeaderMap::new();
+        for (name, value) in &req.headers {
+            let lower = name.to_ascii_lowercase();
+            if self.forbidden.contains(&lower) || lower.starts_with("proxy-") {
+                return Err(HttpError::ForbiddenHeader(lower));
+            }
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                HttpError::InvalidRequest(format!(
+                    "`{}` is not a valid header name",
+                    truncate(name, 100)
+                ))
+            })?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                HttpError::InvalidRequest(format!(
+                    "the value of `{name}` is not a valid header value"
+                ))
+            })?;
+            map.append(name, value);
+        }
+        Ok(map)
+    }
+
+    fn scrub(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let mut out = bytes;
+        for secret in &self.secrets {
+            if memchr::memmem::find(&out, secret).is_none() {
+                continue;
+            }
+            let finder = memchr::memmem::Finder::new(secret);
+            let mut scrubbed = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            while let Some(at) = finder.find(rest) {
+                scrubbed.extend_from_slice(&rest[..at]);
+                scrubbed.extend_from_slice(b"[REDACTED]");
+                rest = &rest[at + secret.len()..];
+            }
+            scrubbed.extend_from_slice(rest);
+            out = scrubbed;
+        }
+        out
+    }
+}
+
+#[async_trait]
+impl Upstream for Egress {
+    async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        let method = req.method.to_ascii_uppercase();
+        if !METHODS.contains(&method.as_str()) {
+            return Err(HttpError::InvalidRequest(format!(
+                "method `{}` is not allowed",
+                truncate(&method, 20)
+            )));
+        }
+        let mut url = self.resolve(&req.path)?;
+        let headers = self.headers(&req)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| HttpError::InvalidRequest("bad method".into()))?;
+
+        if let (AuthScheme::ApiKeyQuery(param), Credential::Token(t)) =
+            (&self.auth, &self.credential)
+        {
+            url.query_pairs_mut().append_pair(param, t.expose_secret());
+        }
+        let mut builder = self.client.request(method, url).headers(headers);
+        builder = match (&self.auth, &self.credential) {
+            (AuthScheme::Bearer, Credential::Token(t)) => builder.bearer_auth(t.expose_secret()),
+            (AuthScheme::ApiKeyHeader(h), Credential::Token(t)) => {
+                let mut value = HeaderValue::from_str(t.expose_secret()).map_err(|_| {
+                    HttpError::InvalidRequest("the credential is not a valid header value".into())
+                })?;
+                value.set_sensitive(true);
+                builder.header(h.as_str(), value)
+            }
+            (AuthScheme::Basic, Credential::Basic { user, password }) => {
+                builder.basic_auth(user, Some(password.expose_secret()))
+            }
+            _ => builder,
+        };
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+
+        let mut resp = builder.send().await.map_err(map_reqwest)?;
+        let limit = self.config.max_response_bytes;
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(HttpError::ResponseTooLarge(limit));
+        }
+        let status = resp.status().as_u16();
+        let mut headers = Vec::with_capacity(resp.headers().len());
+        for (name, value) in resp.headers() {
+            // Cookies belong to the host's per-connection jar, never to the adapter.
+            if name == reqwest::header::SET_COOKIE {
+                continue;
+            }
+            let value = self.scrub(value.as_bytes().to_vec());
+            headers.push((
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(&value).into_owned(),
+            ));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(map_reqwest)? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(HttpError::ResponseTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: self.scrub(body),
+        })
+    }
+}
+
+/// Maps a client error without its URL (which may carry a query-string credential).
+fn map_reqwest(e: reqwest::Error) -> HttpError {
+    if e.is_timeout() {
+        return HttpError::Timeout;
+    }
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    HttpError::Connection(message)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn egress(base: &str) -> Egress {
+        let mut config = EgressConfig::new(Url::parse(base).unwrap());
+        config.allow_private_network = true;
+        Egress::new(
+            config,
+            AuthScheme::Bearer,
+            Credential::Token(SecretString::from("s3cr3t-token")),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn resolves_only_under_the_base() {
+        let e = egress("http://127.0.0.1:9/v1");
+        assert_eq!(
+            e.resolve("/workorders?limit=5").unwrap().as_str(),
+            "http://127.0.0.1:9/v1/workorders?limit=5"
+        );
+        for bad in [
+            "http://169.254.169.254/latest",
+            "//evil.example.com/x",
+            "@evil.example.com/x",
+            "/../admin",
+            "/%2e%2e/admin",
+            "workorders",
+        ] {
+            assert!(e.resolve(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn refuses_host_controlled_headers() {
+        let e = egress("http://127.0.0.1:9/v1");
+        for h in [
+            "Authorization",
+            "cookie",
+            "Host",
+            "Proxy-Foo",
+            "content-length",
+        ] {
+            let req = Request::get("/x").header(h, "v");
+            assert_eq!(
+                e.headers(&req).unwrap_err(),
+                HttpError::ForbiddenHeader(h.to_ascii_lowercase())
+            );
+        }
+        assert!(
+            e.headers(&Request::get("/x").header("accept", "application/json"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn private_addresses_need_opt_in() {
+        for base in [
+            "http://127.0.0.1/",
+            "http://169.254.169.254/",
+            "http://[::1]/",
+            "http://10.0.0.1/",
+            "http://localhost/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+        ] {
+            let config = EgressConfig::new(Url::parse(base).unwrap());
+            let result = Egress::new(config, AuthScheme::None, Credential::None);
+            assert!(
+                matches!(result, Err(EgressError::PrivateAddress(_))),
+                "{base}"
+            );
+        }
+        let config = EgressConfig::new(Url::parse("https://api.getmaintainx.com/v1").unwrap());
+        assert!(Egress::new(config, AuthScheme::None, Credential::None).is_ok());
+    }
+
+    #[test]
+    fn scrubs_secrets() {
+        let e = egress("http://127.0.0.1:9/v1");
+        let out = e.scrub(b"echo: Bearer s3cr3t-token and s3cr3t-token".to_vec());
+        assert_eq!(out, b"echo: Bearer [REDACTED] and [REDACTED]");
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_encode(b"user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64_encode(b"a"), "YQ==");
+    }
+}

@@ -1,0 +1,32 @@
+//! Plantwire: one CRUD API over industrial maintenance and ERP systems.
+//!
+//! Each system is served by a sandboxed WebAssembly adapter (a component built against the
+//! `plantwire:adapter` WIT contract). The host loads adapters ([`runtime`], [`registry`]),
+//! routes requests through them ([`connections`]), and alone holds credentials and network
+//! access ([`egress`]). Callers use the wasm-free [`Adapter`] trait or a [`Connection`].
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`runtime`] | the sandbox: engine, compile cache, fresh store per call, limits |
+//! | [`registry`] | loading adapters from a directory; the capability catalogue |
+//! | [`validate`] | checking an adapter's `describe()` at load |
+//! | [`egress`] | the only HTTP client: origin policy, credentials, caps, scrubbing |
+//! | [`connections`] | per-call checks against the declaration, before and after the adapter |
+//! | [`capabilities`] | the capability matrix as table, Markdown or JSON |
+//! | [`demo`] | the self-contained demo against the MaintainX simulator |
+
+pub mod adapter;
+pub mod capabilities;
+pub mod connections;
+pub mod demo;
+pub mod egress;
+pub mod registry;
+pub mod runtime;
+pub mod validate;
+
+pub use adapter::{Adapter, CallError, NativeAdapter};
+pub use connections::{Connection, ListOptions, RecordPage};
+pub use egress::{Credential, Egress, EgressConfig, Upstream};
+pub use plantwire_sdk as sdk;
+pub use registry::Registry;
+pub use runtime::{AdapterComponent, LoadError, Runtime, RuntimeConfig, SandboxError, WasmAdapter};

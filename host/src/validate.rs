@@ -1,0 +1,257 @@
+//! Validation of what an adapter declares (`describe()`), run once at load. A declaration
+//! that contradicts itself would make the capability catalogue lie, so it is a load error.
+
+use std::collections::HashSet;
+
+use plantwire_sdk::{AdapterInfo, FieldType, Support, contract::ENTITIES};
+
+/// Largest page size and batch size the host accepts from a declaration.
+const MAX_PAGE_SIZE: u32 = 10_000;
+const MAX_BATCH_SIZE: u32 = 100;
+
+fn is_identifier(s: &str, allow_upper: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || c == '-'
+                || (allow_upper && c.is_ascii_uppercase())
+        })
+}
+
+/// Every problem in the declaration, in declaration order; empty when it is valid.
+pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !is_identifier(&info.system, false) {
+        problems.push(format!(
+            "system id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+            info.system
+        ));
+    }
+    if info.display_name.trim().is_empty() {
+        problems.push("display name is empty".to_owned());
+    }
+    if info.adapter_version.trim().is_empty() || info.api_version.trim().is_empty() {
+        problems.push("adapter version and API version must be given".to_owned());
+    }
+    if let Some(url) = &info.default_base_url {
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => problems.push(format!("default base URL `{url}` is not an http(s) URL")),
+        }
+    }
+    if info.entities.is_empty() {
+        problems.push("no entities declared".to_owned());
+    }
+    let mut seen_entities = HashSet::new();
+    for entity in &info.entities {
+        let e = &entity.name;
+        if !ENTITIES.contains(&e.as_str()) {
+            problems.push(format!(
+                "unknown entity `{e}` (the unified model has: {})",
+                ENTITIES.join(", ")
+            ));
+            continue;
+        }
+        if !seen_entities.insert(e.clone()) {
+            problems.push(format!("entity `{e}` is declared twice"));
+        }
+        for (op, support) in [
+            ("list", &entity.list),
+            ("get", &entity.get),
+            ("create", &entity.create),
+            ("update", &entity.update),
+            ("delete", &entity.delete),
+        ] {
+            if let Support::Unsupported(reason) = support {
+                if reason.trim().is_empty() {
+                    problems.push(format!("{e}: unsupported `{op}` needs a reason"));
+                }
+            }
+        }
+        if entity.list.is_supported() {
+            if entity.max_page_size == 0 || entity.max_page_size > MAX_PAGE_SIZE {
+                problems.push(format!(
+                    "{e}: max page size {} is outside 1..={MAX_PAGE_SIZE}",
+                    entity.max_page_size
+                ));
+            }
+            if entity.default_page_size == 0 || entity.default_page_size > entity.max_page_size {
+                problems.push(format!(
+                    "{e}: default page size {} is outside 1..=max page size",
+                    entity.default_page_size
+                ));
+            }
+        }
+        if entity.create.is_supported()
+            && (entity.max_batch_size == 0 || entity.max_batch_size > MAX_BATCH_SIZE)
+        {
+            problems.push(format!(
+                "{e}: max batch size {} is outside 1..={MAX_BATCH_SIZE}",
+                entity.max_batch_size
+            ));
+        }
+        let mut actions = HashSet::new();
+        for action in &entity.actions {
+            if !is_identifier(&action.name, false) {
+                problems.push(format!(
+                    "{e}: action name `{}` is not kebab-case",
+                    action.name
+                ));
+            }
+            if !actions.insert(action.name.as_str()) {
+                problems.push(format!("{e}: action `{}` is declared twice", action.name));
+            }
+        }
+        let any_readable = entity.get.is_supported() || entity.list.is_supported();
+        let mut fields = HashSet::new();
+        for field in &entity.fields {
+            let f = &field.name;
+            if !is_identifier(f, true) {
+                problems.push(format!("{e}: field name `{f}` is not camelCase"));
+            }
+            if !fields.insert(f.as_str()) {
+                problems.push(format!("{e}: field `{f}` is declared twice"));
+            }
+            let flags = field.flags;
+            if flags.required_on_create && !flags.creatable {
+                problems.push(format!("{e}.{f}: required on create but not creatable"));
+            }
+            if flags.creatable && !entity.create.is_supported() {
+                problems.push(format!(
+                    "{e}.{f}: creatable but the entity cannot be created"
+                ));
+            }
+            if flags.updatable && !entity.update.is_supported() {
+                problems.push(format!(
+                    "{e}.{f}: updatable but the entity cannot be updated"
+                ));
+            }
+            if (flags.filterable || flags.sortable) && !entity.list.is_supported() {
+                problems.push(format!(
+                    "{e}.{f}: filterable or sortable but the entity cannot be listed"
+                ));
+            }
+            if flags.read_list && !entity.list.is_supported() {
+                problems.push(format!(
+                    "{e}.{f}: readable in lists but the entity cannot be listed"
+                ));
+            }
+            if flags.read_detail && !entity.get.is_supported() && !entity.list.is_supported() {
+                problems.push(format!("{e}.{f}: readable but the entity cannot be read"));
+            }
+            if any_readable && !flags.read_list && !flags.read_detail && !flags.creatable {
+                problems.push(format!("{e}.{f}: neither readable nor writable"));
+            }
+            match &field.ty {
+                FieldType::Enumeration if field.enum_values.is_empty() => {
+                    problems.push(format!("{e}.{f}: an enumeration needs its values"));
+                }
+                FieldType::List if field.item_fields.is_empty() => {
+                    problems.push(format!("{e}.{f}: a list needs its item fields"));
+                }
+                FieldType::Reference(target) | FieldType::References(target)
+                    if !ENTITIES.contains(&target.as_str()) =>
+                {
+                    problems.push(format!("{e}.{f}: reference to unknown entity `{target}`"));
+                }
+                _ => {}
+            }
+        }
+        if entity.list.is_supported() || entity.get.is_supported() {
+            if !fields.contains("key") {
+                problems.push(format!(
+                    "{e}: readable entities must declare the `key` field"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plantwire_sdk::{EntityInfo, Field, FieldFlags};
+
+    fn info(entity: EntityInfo) -> AdapterInfo {
+        AdapterInfo {
+            system: "demo".into(),
+            display_name: "Demo".into(),
+            adapter_version: "0.1.0".into(),
+            api_version: "v1".into(),
+            default_base_url: None,
+            auth: plantwire_sdk::AuthScheme::Bearer,
+            entities: vec![entity],
+        }
+    }
+
+    fn entity(fields: Vec<Field>) -> EntityInfo {
+        EntityInfo {
+            name: "work-order".into(),
+            native_name: "workorders".into(),
+            list: Support::Supported,
+            get: Support::Supported,
+            create: Support::Supported,
+            update: Support::no("read-only here"),
+            delete: Support::no("never"),
+            actions: vec![],
+            fields,
+            default_page_size: 100,
+            max_page_size: 200,
+            max_batch_size: 50,
+            concurrency_token: false,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_consistent_declaration_passes() {
+        let e = entity(vec![
+            Field::new("key", FieldType::String, FieldFlags::READ),
+            Field::new("title", FieldType::String, FieldFlags::READ.required()),
+        ]);
+        assert_eq!(adapter_info(&info(e)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn contradictions_are_reported() {
+        let mut bad = FieldFlags::READ;
+        bad.required_on_create = true;
+        let e = entity(vec![
+            Field::new("key", FieldType::String, FieldFlags::READ),
+            Field::new("title", FieldType::String, FieldFlags::READ),
+            Field::new("title", FieldType::String, bad),
+            Field::new("status", FieldType::Enumeration, FieldFlags::WRITE),
+        ]);
+        let problems = adapter_info(&info(e));
+        assert!(
+            problems.iter().any(|p| p.contains("declared twice")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("required on create but not creatable"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("updatable but the entity cannot be updated"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("enumeration needs its values"))
+        );
+    }
+
+    #[test]
+    fn unknown_entities_are_reported() {
+        let mut e = entity(vec![Field::new("key", FieldType::String, FieldFlags::READ)]);
+        e.name = "spaceship".into();
+        let problems = adapter_info(&info(e));
+        assert!(problems[0].contains("unknown entity `spaceship`"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Shared support for the integration tests: where the built components are, a runtime with
+//! test-sized limits, and connections to simulators.
+//!
+//! Components are built from source by `cargo xtask test` (or `cargo xtask build`), which
+//! points `PLANTWIRE_ADAPTERS` and `PLANTWIRE_FIXTURES` at them.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support: failing loudly is the point"
+)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use plantwire::sdk::{HttpError, Request, Response};
+use plantwire::{
+    AdapterComponent, Connection, Credential, Egress, EgressConfig, Runtime, RuntimeConfig,
+    Upstream,
+};
+use secrecy::SecretString;
+
+fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors().nth(2).map(PathBuf::from).unwrap_or(here)
+}
+
+fn component_dir(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target").join(default))
+}
+
+/// Reads a built component; fails with the command that builds it.
+pub fn component_bytes(kind: &str, name: &str) -> Vec<u8> {
+    let (var, dir) = match kind {
+        "adapter" => (
+            "PLANTWIRE_ADAPTERS",
+            component_dir("PLANTWIRE_ADAPTERS", "adapters"),
+        ),
+        _ => (
+            "PLANTWIRE_FIXTURES",
+            component_dir("PLANTWIRE_FIXTURES", "fixtures"),
+        ),
+    };
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}); the components are built by `cargo xtask test` (or set {var})",
+            path.display()
+        )
+    })
+}
+
+/// Limits small enough for tests to hit quickly.
+pub fn test_config() -> RuntimeConfig {
+    RuntimeConfig {
+        memory_limit: 96 << 20,
+        call_timeout: Duration::from_secs(10),
+        max_return_bytes: 4 << 20,
+        max_instances: 32,
+        ..RuntimeConfig::default()
+    }
+}
+
+/// A runtime with [`test_config`].
+pub fn runtime() -> Runtime {
+    Runtime::new(test_config()).expect("runtime starts")
+}
+
+/// Loads a built component.
+pub async fn load(runtime: &Runtime, kind: &str, name: &str) -> AdapterComponent {
+    runtime
+        .load(&component_bytes(kind, name))
+        .await
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"))
+}
+
+/// An egress to a loopback base URL with a bearer token.
+pub fn egress(base_url: &str, token: &str) -> Egress {
+    let mut config = EgressConfig::new(url::Url::parse(base_url).expect("base URL"));
+    config.allow_private_network = true;
+    Egress::new(
+        config,
+        plantwire::sdk::AuthScheme::Bearer,
+        Credential::Token(SecretString::from(token.to_owned())),
+    )
+    .expect("egress")
+}
+
+/// Records every request as the adapter built it and every response as the adapter received
+/// it, then forwards to the inner upstream.
+pub struct Recording {
+    inner: Arc<dyn Upstream>,
+    pub seen: Mutex<Vec<(Request, Result<Response, HttpError>)>>,
+}
+
+impl Recording {
+    pub fn new(inner: Arc<dyn Upstream>) -> Arc<Recording> {
+        Arc::new(Recording {
+            inner,
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Everything the adapter sent and received, as one byte string per exchange.
+    pub fn transcript(&self) -> Vec<Vec<u8>> {
+        let seen = self.seen.lock().expect("lock");
+        seen.iter()
+            .map(|(req, resp)| {
+                let mut bytes =
+                    format!("{} {} {:?}\n", req.method, req.path, req.headers).into_bytes();
+                bytes.extend_from_slice(req.body.as_deref().unwrap_or_default());
+                match resp {
+                    Ok(r) => {
+                        bytes.extend_from_slice(
+                            format!("{} {:?}\n", r.status, r.headers).as_bytes(),
+                        );
+                        bytes.extend_from_slice(&r.body);
+                    }
+                    Err(e) => bytes.extend_from_slice(e.to_string().as_bytes()),
+                }
+                bytes
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Upstream for Recording {
+    async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        let result = self.inner.send(req.clone()).await;
+        self.seen.lock().expect("lock").push((req, result.clone()));
+        result
+    }
+}
+
+/// A connection through `component` to `upstream`.
+pub fn connect(component: &AdapterComponent, id: &str, upstream: Arc<dyn Upstream>) -> Connection {
+    Connection::new(id, Arc::new(component.bind(id, upstream)))
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A `tracing` writer that keeps every line, so tests can search the logs.
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(pub Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl LogCapture {
+    /// Installs a subscriber at trace level for the current thread; returns the capture and
+    /// the guard that keeps it installed.
+    pub fn install() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+        let capture = LogCapture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        (capture, guard)
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().expect("lock").clone()
+    }
+}

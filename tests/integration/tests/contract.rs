@@ -1,0 +1,23 @@
+//! The contract is frozen once released: any change to `wit/` must show up in review as a
+//! change to this snapshot. Run with `UPDATE_SNAPSHOTS=1` to accept an intended change.
+
+use std::path::PathBuf;
+
+#[test]
+fn wit_contract_matches_the_snapshot() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let wit = std::fs::read_to_string(root.join("../../wit/adapter.wit")).expect("read wit");
+    let snapshot_path = root.join("snapshots/plantwire-adapter-0.1.0.wit");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot_path, &wit).expect("write snapshot");
+    }
+    let snapshot = std::fs::read_to_string(&snapshot_path).expect("read snapshot");
+    assert!(
+        wit == snapshot,
+        "wit/adapter.wit differs from the released contract snapshot {}.\n\
+         plantwire:adapter@0.1.0 is frozen: add new items behind `@since` in a new minor version,\n\
+         then accept the change with UPDATE_SNAPSHOTS=1 cargo xtask test",
+        snapshot_path.display()
+    );
+    assert!(wit.contains("package plantwire:adapter@0.1.0;"));
+}

@@ -1,0 +1,159 @@
+//! Credential custody: the bearer token is applied by the host and never appears in anything
+//! the adapter receives or builds, in logs, or in errors — even when the upstream echoes it.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use plantwire::Runtime;
+use plantwire_integration_tests::{
+    LogCapture, Recording, connect, contains, egress, load, test_config,
+};
+use plantwire_simulators::maintainx::{Config, MaintainxSim};
+use serde_json::json;
+
+const TOKEN: &str = "pw-test-token-7f3a9c1e5b";
+
+/// An upstream that echoes the request's Authorization header in a header and in the body.
+async fn echo_server() -> String {
+    async fn echo(headers: HeaderMap) -> impl IntoResponse {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body =
+            json!({"workOrders": [{"id": 1, "title": format!("echo {auth}")}], "nextCursor": null});
+        (
+            StatusCode::OK,
+            [("x-echo-authorization", auth)],
+            body.to_string(),
+        )
+    }
+    let app = Router::new()
+        .route("/v1/workorders", get(echo))
+        .route("/v1/workorders/{id}", get(echo));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_echoing_upstream_cannot_leak_the_token_into_the_guest() {
+    let (logs, _guard) = LogCapture::install();
+    let base = echo_server().await;
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "fixture", "hostile").await;
+    let recording = Recording::new(Arc::new(egress(&base, TOKEN)));
+    let conn = connect(&component, "echo-1", recording.clone());
+
+    // The guest reports everything it received from the upstream.
+    let seen = conn
+        .action("work-order", "1", "echo", json!({}))
+        .await
+        .expect("echo runs");
+    let seen = serde_json::Value::Object(seen).to_string();
+    assert!(
+        seen.contains("REDACTED"),
+        "the echoed token was scrubbed: {seen}"
+    );
+    assert!(!seen.contains(TOKEN), "the guest saw the token: {seen}");
+
+    let page = conn
+        .list("work-order", Default::default())
+        .await
+        .expect("list");
+    let listed = serde_json::to_string(&page.records).expect("json");
+    assert!(!listed.contains(TOKEN));
+
+    for exchange in recording.transcript() {
+        assert!(
+            !contains(&exchange, TOKEN.as_bytes()),
+            "adapter-visible bytes carry the token"
+        );
+    }
+    assert!(
+        !contains(&logs.bytes(), TOKEN.as_bytes()),
+        "the logs carry the token"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_token_reaches_the_upstream_but_not_the_adapter_logs_or_errors() {
+    let (logs, _guard) = LogCapture::install();
+    let sim = MaintainxSim::start(Config {
+        token: TOKEN.to_owned(),
+        ..Config::default()
+    })
+    .await
+    .expect("simulator");
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "adapter", "maintainx").await;
+    let recording = Recording::new(Arc::new(egress(&sim.base_url(), TOKEN)));
+    let conn = connect(&component, "mx-1", recording.clone());
+
+    let page = conn
+        .list("work-order", Default::default())
+        .await
+        .expect("list");
+    let key = page.records[0]["key"].as_str().expect("key").to_owned();
+    conn.get("work-order", &key).await.expect("get");
+    // An error path: a revoked token. The error must not carry the token either.
+    sim.faults().revoke_token();
+    let err = conn.get("work-order", &key).await.expect_err("revoked");
+    assert!(!err.to_string().contains(TOKEN));
+    assert!(!format!("{err:?}").contains(TOKEN));
+    sim.faults().restore_token();
+
+    // The host did send it: every request upstream carried the bearer token.
+    let requests = sim.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        let auth = r
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        assert_eq!(
+            auth.map(|(_, v)| v.as_str()),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+    // But the adapter never built or received it, and nothing logged it.
+    for exchange in recording.transcript() {
+        assert!(!contains(&exchange, TOKEN.as_bytes()));
+    }
+    assert!(!contains(&logs.bytes(), TOKEN.as_bytes()));
+}
+
+#[tokio::test]
+async fn the_adapter_cannot_choose_the_credential_header() {
+    let sim = MaintainxSim::start(Config {
+        token: TOKEN.to_owned(),
+        ..Config::default()
+    })
+    .await
+    .expect("simulator");
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "fixture", "hostile").await;
+    let conn = connect(&component, "h-1", Arc::new(egress(&sim.base_url(), TOKEN)));
+    let out = conn
+        .action("work-order", "1", "forbidden-header", json!({}))
+        .await
+        .expect("typed error");
+    assert!(
+        serde_json::Value::Object(out)
+            .to_string()
+            .contains("authorization")
+    );
+    assert!(
+        sim.requests().is_empty(),
+        "the request with the adapter's own Authorization never left"
+    );
+}

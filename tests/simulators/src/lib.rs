@@ -1,0 +1,31 @@
+//! HTTP simulators of the maintenance systems Plantwire adapters talk to.
+//!
+//! Real vendor instances are not reachable from tests, so every adapter is developed and tested
+//! against an in-process simulator of its system: an axum server on `127.0.0.1:0` that
+//! reproduces the vendor's documented API — URL shapes, envelopes, field names, pagination,
+//! auth, error bodies, rate-limit signalling — over deterministic, realistic seed data. The
+//! simulators power the integration tests, `plantwire demo` and the benchmarks.
+//!
+//! Every simulator
+//! * records every request it receives, before any auth check ([`RecordedRequest`]), so tests
+//!   can assert exactly-once writes and that no credential reached the adapter;
+//! * injects faults on demand ([`Faults`]): latency, forced statuses (429 with the vendor's own
+//!   headers, 5xx), revoked credentials, truncated bodies, dropped connections.
+//!
+//! Simulators:
+//! * [`maintainx`] — MaintainX REST API v1.
+//!
+//! Layout: `recorder` (request log), `faults` (fault injection), `rate_limit` (fixed-window
+//! budgets), `clock` (timestamps), `server` (serving a router on an ephemeral port), and one
+//! module per simulated system.
+
+mod clock;
+pub mod faults;
+pub mod maintainx;
+mod rate_limit;
+pub mod recorder;
+mod server;
+
+pub use faults::Faults;
+pub use maintainx::{Config as MaintainxConfig, MaintainxSim};
+pub use recorder::RecordedRequest;

@@ -1,0 +1,174 @@
+//! `cargo xtask`: the project's build step.
+//!
+//! - `cargo xtask build`: builds every wasm component (adapters under `adapters/`, test
+//!   fixtures under `tests/fixtures/`) for `wasm32-wasip2` and copies them to
+//!   `<target>/adapters/<system>.wasm` and `<target>/fixtures/<name>.wasm`.
+//! - `cargo xtask demo [ARGS]`: builds, then runs `plantwire demo` on those adapters.
+//! - `cargo xtask test [ARGS]`: builds, then runs `cargo test --workspace [ARGS]`.
+//! - `cargo xtask bench [ARGS]`: builds, then runs the criterion benchmarks.
+//!
+//! Nested cargo runs happen here, never in a build script, so the target directory's lock is
+//! never taken twice.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        }
+        None => root.join("target"),
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn run(mut cmd: Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Installs the wasm target through rustup when the toolchain lacks it.
+fn ensure_wasm_target(root: &Path) -> anyhow::Result<()> {
+    let out = Command::new("rustc")
+        .current_dir(root)
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the {WASM_TARGET} target with rustup");
+    let mut cmd = Command::new("rustup");
+    cmd.current_dir(root).args(["target", "add", WASM_TARGET]);
+    run(cmd)
+}
+
+/// Package names of the crates in `dir/*` (one level), read from their manifests.
+fn packages_in(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let manifest = entry?.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let name = text.lines().find_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("name")?.trim_start().strip_prefix('=')?;
+            Some(rest.trim().trim_matches('"').to_owned())
+        });
+        if let Some(name) = name {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Builds every component and copies it under a stable name; returns (adapters, fixtures).
+fn build(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    ensure_wasm_target(root)?;
+    let adapters: Vec<String> = packages_in(&root.join("adapters"))?
+        .into_iter()
+        .filter(|p| p.starts_with("plantwire-adapter-"))
+        .collect();
+    let fixtures: Vec<String> = packages_in(&root.join("tests/fixtures"))?;
+    let mut cmd = cargo();
+    cmd.current_dir(root)
+        .args(["build", "--release", "--target", WASM_TARGET]);
+    for p in adapters.iter().chain(&fixtures) {
+        cmd.args(["-p", p]);
+    }
+    run(cmd)?;
+
+    let target = target_dir(root);
+    let built = target.join(WASM_TARGET).join("release");
+    let adapter_dir = target.join("adapters");
+    let fixture_dir = target.join("fixtures");
+    for (packages, prefix, dest) in [
+        (&adapters, "plantwire-adapter-", &adapter_dir),
+        (&fixtures, "plantwire-fixture-", &fixture_dir),
+    ] {
+        std::fs::create_dir_all(dest)?;
+        for p in packages {
+            let file = built.join(format!("{}.wasm", p.replace('-', "_")));
+            let short = p.strip_prefix(prefix).unwrap_or(p);
+            let to = dest.join(format!("{short}.wasm"));
+            std::fs::copy(&file, &to)
+                .with_context(|| format!("copying {} to {}", file.display(), to.display()))?;
+        }
+    }
+    Ok((adapter_dir, fixture_dir))
+}
+
+fn main() -> anyhow::Result<()> {
+    let root = workspace_root();
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "build" => {
+            let (adapters, fixtures) = build(&root)?;
+            eprintln!(
+                "xtask: adapters in {}, fixtures in {}",
+                adapters.display(),
+                fixtures.display()
+            );
+        }
+        "demo" => {
+            let (adapters, _) = build(&root)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root)
+                .args(["run", "--quiet", "-p", "plantwire", "--"])
+                .arg("--adapters")
+                .arg(&adapters)
+                .arg("demo")
+                .args(&rest);
+            run(cmd)?;
+        }
+        "test" => {
+            let (adapters, fixtures) = build(&root)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root)
+                .env("PLANTWIRE_ADAPTERS", &adapters)
+                .env("PLANTWIRE_FIXTURES", &fixtures)
+                .args(["test", "--workspace"])
+                .args(&rest);
+            run(cmd)?;
+        }
+        "bench" => {
+            let (adapters, fixtures) = build(&root)?;
+            let mut cmd = cargo();
+            cmd.current_dir(&root)
+                .env("PLANTWIRE_ADAPTERS", &adapters)
+                .env("PLANTWIRE_FIXTURES", &fixtures)
+                .args(["bench", "-p", "plantwire-benches"])
+                .args(&rest);
+            run(cmd)?;
+        }
+        _ => bail!("usage: cargo xtask <build | demo | test | bench> [ARGS]"),
+    }
+    Ok(())
+}
