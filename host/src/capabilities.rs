@@ -34,6 +34,15 @@ fn flags(f: &Field) -> String {
     out
 }
 
+/// The operations shown as matrix columns (actions are listed by name).
+const CRUD: [Operation; 5] = [
+    Operation::List,
+    Operation::Get,
+    Operation::Create,
+    Operation::Update,
+    Operation::Delete,
+];
+
 const FLAG_LEGEND: &str = "flags: L read in list, D read in detail, F filterable, S sortable, C creatable, U updatable, R required on create";
 
 /// Renders the systems' capabilities; `entity` narrows to one entity.
@@ -95,13 +104,7 @@ fn render_text(systems: &[&AdapterInfo], entity: Option<&str>, md: bool) -> Stri
         let mut rows: Vec<Vec<String>> = Vec::new();
         for e in &list {
             let mut row = vec![e.name.clone(), e.native_name.clone()];
-            for op in [
-                Operation::List,
-                Operation::Get,
-                Operation::Create,
-                Operation::Update,
-                Operation::Delete,
-            ] {
+            for op in CRUD {
                 row.push(mark(&e.support(op)).to_owned());
             }
             let actions: Vec<&str> = e.actions.iter().map(|a| a.name.as_str()).collect();
@@ -116,16 +119,23 @@ fn render_text(systems: &[&AdapterInfo], entity: Option<&str>, md: bool) -> Stri
         // Reasons for every "no".
         let mut reasons = Vec::new();
         for e in &list {
-            for op in [
-                Operation::List,
-                Operation::Get,
-                Operation::Create,
-                Operation::Update,
-                Operation::Delete,
-            ] {
+            // Operations that share a reason are listed together.
+            let mut grouped: Vec<(Vec<&str>, String)> = Vec::new();
+            for op in CRUD {
                 if let Support::Unsupported(reason) = e.support(op) {
-                    reasons.push(format!("{} {op}: {reason}", e.name));
+                    match grouped.iter_mut().find(|(_, r)| *r == reason) {
+                        Some((ops, _)) => ops.push(op.as_str()),
+                        None => grouped.push((vec![op.as_str()], reason)),
+                    }
                 }
+            }
+            for (ops, reason) in grouped {
+                let ops = if ops.len() == CRUD.len() {
+                    "any operation".to_owned()
+                } else {
+                    ops.join(", ")
+                };
+                reasons.push(format!("{} {ops}: {reason}", e.name));
             }
         }
         if !reasons.is_empty() {

@@ -10,10 +10,10 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub(crate) use exports::plantwire::adapter::adapter as guest;
-pub(crate) use plantwire::adapter::http as wit_http;
-pub(crate) use plantwire::adapter::log as wit_log;
-pub(crate) use plantwire::adapter::types as t;
+pub(crate) use self::exports::plantwire::adapter::adapter as guest;
+pub(crate) use self::plantwire::adapter::http as wit_http;
+pub(crate) use self::plantwire::adapter::log as wit_log;
+pub(crate) use self::plantwire::adapter::types as t;
 
 pub(crate) fn request_from_wit(r: wit_http::Request) -> sdk::Request {
     sdk::Request {

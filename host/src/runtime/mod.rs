@@ -420,7 +420,13 @@ impl AdapterComponent {
                 ctx.data_mut().timed_out = true;
                 Ok(UpdateDeadline::Interrupt)
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                // tokio's `yield_now` lets the scheduler poll I/O and timers before this call
+                // resumes, so a guest that computes for long never starves other tasks on
+                // its worker.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
 

@@ -313,9 +313,9 @@ mod tests {
             "{err}"
         );
         assert_eq!(sorted(invalid_fields(err)), vec!["assigneeKeys", "title"]);
-        // Those the declared type cannot see are caught by the unified struct.
+        // A list of keys must hold key strings.
         let fields = invalid_fields(create(r#"{"title":"x","assigneeKeys":[7]}"#).unwrap_err());
-        assert_eq!(fields, vec!["(record)"]);
+        assert_eq!(fields, vec!["assigneeKeys"]);
         let fields = invalid_fields(create("[1]").unwrap_err());
         assert_eq!(fields, vec!["(record)"]);
     }
