@@ -5,6 +5,11 @@
 //!   unified model through the component and through the same crate compiled natively, over a
 //!   canned upstream. The ratio of the two is printed at the end.
 
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark that cannot set up should stop loudly"
+)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

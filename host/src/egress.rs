@@ -200,10 +200,11 @@ impl Egress {
             Some(url::Host::Domain(_)) => None,
             None => return Err(EgressError::BaseUrl("the base URL has no host".into())),
         };
-        if let Some(ip) = ip {
-            if is_private(ip) && !config.allow_private_network {
-                return Err(EgressError::PrivateAddress(ip));
-            }
+        if let Some(ip) = ip
+            && is_private(ip)
+            && !config.allow_private_network
+        {
+            return Err(EgressError::PrivateAddress(ip));
         }
 
         let mut forbidden: Vec<String> =

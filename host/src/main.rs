@@ -100,13 +100,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if infos.is_empty() {
                 bail!("no adapters in {}", cli.adapters.display());
             }
-            if let Some(e) = &entity {
-                if !plantwire::sdk::contract::ENTITIES.contains(&e.as_str()) {
-                    bail!(
-                        "unknown entity `{e}` (the unified model has: {})",
-                        plantwire::sdk::contract::ENTITIES.join(", ")
-                    );
-                }
+            if let Some(e) = &entity
+                && !plantwire::sdk::contract::ENTITIES.contains(&e.as_str())
+            {
+                bail!(
+                    "unknown entity `{e}` (the unified model has: {})",
+                    plantwire::sdk::contract::ENTITIES.join(", ")
+                );
             }
             print!(
                 "{}",

@@ -64,10 +64,10 @@ pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
             ("update", &entity.update),
             ("delete", &entity.delete),
         ] {
-            if let Support::Unsupported(reason) = support {
-                if reason.trim().is_empty() {
-                    problems.push(format!("{e}: unsupported `{op}` needs a reason"));
-                }
+            if let Support::Unsupported(reason) = support
+                && reason.trim().is_empty()
+            {
+                problems.push(format!("{e}: unsupported `{op}` needs a reason"));
             }
         }
         if entity.list.is_supported() {
@@ -159,12 +159,10 @@ pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
                 _ => {}
             }
         }
-        if entity.list.is_supported() || entity.get.is_supported() {
-            if !fields.contains("key") {
-                problems.push(format!(
-                    "{e}: readable entities must declare the `key` field"
-                ));
-            }
+        if (entity.list.is_supported() || entity.get.is_supported()) && !fields.contains("key") {
+            problems.push(format!(
+                "{e}: readable entities must declare the `key` field"
+            ));
         }
     }
     problems

@@ -1,6 +1,8 @@
 //! The `plantwire` command as a user runs it: capabilities in every format, inspect on a good
 //! and a bad component, and the demo end to end.
 
+#![allow(clippy::expect_used, reason = "test helpers fail loudly")]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -225,10 +225,10 @@ impl Runtime {
     }
 
     fn compile(&self, bytes: &[u8], digest: &str) -> Result<Component, LoadError> {
-        if let Some(cache) = &self.inner.cache {
-            if let Some(component) = cache.get(&self.inner.engine, digest)? {
-                return Ok(component);
-            }
+        if let Some(cache) = &self.inner.cache
+            && let Some(component) = cache.get(&self.inner.engine, digest)?
+        {
+            return Ok(component);
         }
         let component = Component::new(&self.inner.engine, bytes)
             .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;

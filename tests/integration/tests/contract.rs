@@ -1,6 +1,12 @@
 //! The contract is frozen once released: any change to `wit/` must show up in review as a
 //! change to this snapshot. Run with `UPDATE_SNAPSHOTS=1` to accept an intended change.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::path::PathBuf;
 
 #[test]

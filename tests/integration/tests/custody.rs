@@ -1,6 +1,12 @@
 //! Credential custody: the bearer token is applied by the host and never appears in anything
 //! the adapter receives or builds, in logs, or in errors — even when the upstream echoes it.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -2,6 +2,12 @@
 //! imports beyond the contract, core modules and garbage are refused with a clear error; the
 //! compiled-component cache is used on the second load.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use plantwire::{LoadError, Runtime, RuntimeConfig};
 use plantwire_integration_tests::{component_bytes, runtime, test_config};
 

@@ -2,6 +2,12 @@
 //! across many pages, refusals made by the host before the adapter runs, and the vendor's
 //! errors mapped to typed errors.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,12 @@
 //! Hostile adapters are stopped with a clear error, and the host keeps serving: each
 //! misbehaviour of the `hostile` fixture is tried, then a normal call succeeds.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
