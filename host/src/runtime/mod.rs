@@ -215,7 +215,10 @@ impl Runtime {
             digest,
             imports,
         };
-        let info = loaded.probe().await.map_err(LoadError::Describe)?;
+        let info = loaded.probe().await.map_err(|e| match e {
+            SandboxError::Instantiate(why) => LoadError::Link(why),
+            other => LoadError::Describe(other),
+        })?;
         let problems = validate::adapter_info(&info);
         if !problems.is_empty() {
             return Err(LoadError::InvalidDescription(problems));
@@ -432,16 +435,23 @@ impl AdapterComponent {
 
         let pre = self.pre.clone();
         let run = async {
-            let instance = pre.instantiate_async(&mut store).await?;
+            // Instantiation also type-checks the exports against the contract.
+            let instance = match pre.instantiate_async(&mut store).await {
+                Ok(instance) => instance,
+                Err(e) => return Err((true, e)),
+            };
             let guest = instance.plantwire_adapter_adapter();
-            f(guest, &mut store).await
+            f(guest, &mut store).await.map_err(|e| (false, e))
         };
         let outcome = tokio::time::timeout(timeout, run).await;
         let data = store.data();
         match outcome {
             Err(_) => Err(SandboxError::Deadline(timeout)),
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(classify_trap(&e, data, config)),
+            Ok(Err((true, e))) if e.downcast_ref::<wasmtime::Trap>().is_none() => {
+                Err(SandboxError::Instantiate(format!("{e:#}")))
+            }
+            Ok(Err((_, e))) => Err(classify_trap(&e, data, config)),
         }
     }
 }
@@ -458,14 +468,7 @@ fn classify_trap(e: &wasmtime::Error, data: &CallState, config: &RuntimeConfig) 
         Some(wasmtime::Trap::Interrupt) => SandboxError::Deadline(config.call_timeout),
         Some(wasmtime::Trap::AllocationTooLarge) => SandboxError::MemoryLimit(config.memory_limit),
         Some(trap) => SandboxError::Trap(trap.to_string()),
-        None => {
-            let text = format!("{e:#}");
-            if text.contains("instance") && text.contains("limit") {
-                SandboxError::Instantiate(text)
-            } else {
-                SandboxError::Trap(text)
-            }
-        }
+        None => SandboxError::Trap(format!("{e:#}")),
     }
 }
 

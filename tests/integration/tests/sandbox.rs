@@ -233,3 +233,28 @@ async fn unsupported_operations_are_refused_before_the_guest_runs() {
     ));
     assert!(s._sim.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_full_instance_pool_is_a_clear_error_not_a_hang() {
+    let s = setup(RuntimeConfig {
+        max_instances: 1,
+        call_timeout: Duration::from_secs(2),
+        ..test_config()
+    })
+    .await;
+    let conn = s.conn.clone();
+    let spinner = tokio::spawn(async move { act(&conn, "spin", json!({})).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let err = s
+        .conn
+        .list("work-order", ListOptions::default())
+        .await
+        .expect_err("no slot is free");
+    assert!(
+        matches!(err, CallError::Sandbox(SandboxError::Instantiate(_))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("could not be instantiated"));
+    let _ = spinner.await;
+    still_serves(&s.conn).await;
+}
