@@ -28,5 +28,10 @@ pub use adapter::{Adapter, CallError, NativeAdapter};
 pub use connections::{Connection, ListOptions, RecordPage};
 pub use egress::{Credential, Egress, EgressConfig, Upstream};
 pub use plantwire_sdk as sdk;
+
+/// The README's Rust example, compiled as a doctest so it cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use registry::Registry;
 pub use runtime::{AdapterComponent, LoadError, Runtime, RuntimeConfig, SandboxError, WasmAdapter};

@@ -258,3 +258,24 @@ async fn a_full_instance_pool_is_a_clear_error_not_a_hang() {
     let _ = spinner.await;
     still_serves(&s.conn).await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn adapter_logs_reach_tracing_labelled_with_adapter_and_connection() {
+    let (logs, _guard) = plantwire_integration_tests::LogCapture::install();
+    let s = setup(test_config()).await;
+    act(&s.conn, "log", json!({})).await.expect("log action");
+    let text = String::from_utf8(logs.bytes()).expect("utf-8 logs");
+    for (level, message) in [
+        ("INFO", "hostile fixture: an info message"),
+        ("WARN", "hostile fixture: a warning"),
+        ("ERROR", "hostile fixture: an error"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(message))
+            .unwrap_or_else(|| panic!("no log line with {message:?} in:\n{text}"));
+        assert!(line.contains(level), "{line}");
+        assert!(line.contains("adapter=hostile"), "{line}");
+        assert!(line.contains("connection=hostile-1"), "{line}");
+    }
+}
