@@ -92,6 +92,9 @@ pub enum EgressError {
     /// The credential does not fit the adapter's auth scheme.
     #[error("the credential does not fit the auth scheme: {0}")]
     Credential(String),
+    /// The adapter's auth scheme is declared in the contract but not applied by this host.
+    #[error("this host does not apply {0} yet")]
+    UnsupportedScheme(String),
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(String),
@@ -227,6 +230,12 @@ impl Egress {
                     base64_encode(format!("{user}:{}", password.expose_secret()).as_bytes());
                 secrets.push(encoded.into_bytes());
             }
+            (
+                AuthScheme::SessionLogin(_)
+                | AuthScheme::Oauth2ClientCredentials(_)
+                | AuthScheme::HmacUrlSignature,
+                _,
+            ) => return Err(EgressError::UnsupportedScheme(auth.describe())),
             (scheme, _) => {
                 return Err(EgressError::Credential(format!(
                     "the adapter uses {} but the connection's credential is of another kind",

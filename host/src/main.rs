@@ -124,7 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let out = serde_json::json!({
                     "file": file.display().to_string(),
                     "sha256": component.digest(),
-                    "contract": format!("{}@{}", plantwire::runtime::CONTRACT_PACKAGE, plantwire::runtime::CONTRACT_VERSION),
+                    "contract": format!("{}@{}", plantwire::runtime::CONTRACT_PACKAGE, component.contract_version()),
                     "imports": component.imports(),
                     "adapter": component.info(),
                 });
@@ -134,7 +134,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: valid adapter component", file.display());
                 println!("  sha256:   {}", component.digest());
                 println!(
-                    "  contract: {}@{}",
+                    "  contract: {}@{} (this host implements {}@{})",
+                    plantwire::runtime::CONTRACT_PACKAGE,
+                    component.contract_version(),
                     plantwire::runtime::CONTRACT_PACKAGE,
                     plantwire::runtime::CONTRACT_VERSION
                 );

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use plantwire_sdk::{AdapterInfo, FieldType, Support, contract::ENTITIES};
+use plantwire_sdk::{AdapterInfo, AuthScheme, FieldType, Support, contract::ENTITIES};
 
 /// Largest page size and batch size the host accepts from a declaration.
 const MAX_PAGE_SIZE: u32 = 10_000;
@@ -18,6 +18,12 @@ fn is_identifier(s: &str, allow_upper: bool) -> bool {
                 || c == '-'
                 || (allow_upper && c.is_ascii_uppercase())
         })
+}
+
+fn is_header_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Every problem in the declaration, in declaration order; empty when it is valid.
@@ -40,6 +46,61 @@ pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
             _ => problems.push(format!("default base URL `{url}` is not an http(s) URL")),
         }
+    }
+    let mut origins = Vec::new();
+    for origin in &info.extra_origins {
+        match url::Url::parse(origin) {
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.username().is_empty() =>
+            {
+                origins.push(u.origin());
+            }
+            _ => problems.push(format!(
+                "extra origin `{origin}` must be a bare http(s) origin such as https://auth.example.com"
+            )),
+        }
+    }
+    match &info.auth {
+        AuthScheme::ApiKeyHeader(h) if !is_header_name(h) => {
+            problems.push(format!("auth: `{h}` is not a header name"));
+        }
+        AuthScheme::ApiKeyQuery(q) if q.is_empty() || q.contains(['&', '=', '#']) => {
+            problems.push(format!("auth: `{q}` is not a query parameter name"));
+        }
+        AuthScheme::SessionLogin(s) => {
+            if !s.login_path.starts_with('/') || s.login_path.starts_with("//") {
+                problems.push(format!(
+                    "auth: login path `{}` must be relative to the base URL",
+                    s.login_path
+                ));
+            }
+            if let Some(out) = &s.logout_path
+                && (!out.starts_with('/') || out.starts_with("//"))
+            {
+                problems.push(format!(
+                    "auth: logout path `{out}` must be relative to the base URL"
+                ));
+            }
+            if !is_header_name(&s.token_header) {
+                problems.push(format!("auth: `{}` is not a header name", s.token_header));
+            }
+        }
+        AuthScheme::Oauth2ClientCredentials(o) => {
+            let relative = o.token_url.starts_with('/') && !o.token_url.starts_with("//");
+            let declared = url::Url::parse(&o.token_url)
+                .is_ok_and(|u| u.scheme() == "https" && origins.contains(&u.origin()));
+            if !relative && !declared {
+                problems.push(format!(
+                    "auth: token URL `{}` must be relative to the base URL or an https URL on a declared extra origin",
+                    o.token_url
+                ));
+            }
+        }
+        _ => {}
     }
     if info.entities.is_empty() {
         problems.push("no entities declared".to_owned());
@@ -180,7 +241,8 @@ mod tests {
             adapter_version: "0.1.0".into(),
             api_version: "v1".into(),
             default_base_url: None,
-            auth: plantwire_sdk::AuthScheme::Bearer,
+            auth: AuthScheme::Bearer,
+            extra_origins: Vec::new(),
             entities: vec![entity],
         }
     }
@@ -243,6 +305,41 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("enumeration needs its values"))
         );
+    }
+
+    #[test]
+    fn auth_schemes_and_origins_are_checked() {
+        let mut i = info(entity(vec![Field::new(
+            "key",
+            FieldType::String,
+            FieldFlags::READ,
+        )]));
+        i.extra_origins = vec!["https://auth.example.com".into(), "ftp://x".into()];
+        i.auth = AuthScheme::Oauth2ClientCredentials(plantwire_sdk::contract::OAuth2 {
+            token_url: "https://evil.example.com/token".into(),
+            scopes: vec![],
+        });
+        let problems = adapter_info(&i);
+        assert!(
+            problems.iter().any(|p| p.contains("ftp://x")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("declared extra origin")),
+            "{problems:?}"
+        );
+        i.extra_origins.pop();
+        i.auth = AuthScheme::Oauth2ClientCredentials(plantwire_sdk::contract::OAuth2 {
+            token_url: "https://auth.example.com/oauth/token".into(),
+            scopes: vec![],
+        });
+        assert!(adapter_info(&i).is_empty());
+        i.auth = AuthScheme::SessionLogin(plantwire_sdk::contract::SessionLogin {
+            login_path: "https://evil.example.com/auth".into(),
+            token_header: "Session Token".into(),
+            logout_path: None,
+        });
+        assert_eq!(adapter_info(&i).len(), 2);
     }
 
     #[test]

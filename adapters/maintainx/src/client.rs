@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 use crate::describe::MAX_BATCH_SIZE;
 use crate::errors;
 use crate::mapping::{
-    self, Mode, PO_SETTABLE_STATUSES, WO_SETTABLE_STATUSES, accepted, id_of, native_value,
+    self, Mode, PO_SETTABLE_STATUSES, WO_SETTABLE_STATUSES, field_error, id_of, json_object,
+    native_enum,
 };
 use crate::paging;
 use crate::resources::{CreateReply, Resource, with_expands};
@@ -182,7 +183,18 @@ pub(crate) fn update(
         return Ok(mapping::to_unified(res, &native));
     }
     let path = with_expands(res.record_path(id), res.get_expands());
-    let resp = send(http, res, Request::json("PATCH", path, &body))?;
+    send_patch(http, res, id, path, &body)
+}
+
+/// Sends `PATCH <path>` with `body` for record `id`; returns the record after it.
+fn send_patch(
+    http: &dyn Http,
+    res: Resource,
+    id: u64,
+    path: String,
+    body: &Value,
+) -> Result<String, AdapterError> {
+    let resp = send(http, res, Request::json("PATCH", path, body))?;
     let native = match unwrap_single(res, &resp) {
         Ok(native) => native,
         // The spec does not require the wrapper on every PATCH answer: read the record back.
@@ -221,24 +233,12 @@ pub(crate) fn action(
     let id = integer_key(key)?;
     let body = status_body(res, input)?;
     let path = format!("{}/status", res.record_path(id));
-    let resp = send(http, res, Request::json("PATCH", path, &body))?;
-    let native = match unwrap_single(res, &resp) {
-        Ok(native) => native,
-        Err(_) => fetch(http, res, id)?,
-    };
-    Ok(mapping::to_unified(res, &native))
+    send_patch(http, res, id, path, &body)
 }
 
 /// The body of `PATCH /<resource>/{id}/status` from the action's unified input.
 pub(crate) fn status_body(res: Resource, input: &str) -> Result<Value, AdapterError> {
-    let raw: Value = serde_json::from_str(input)
-        .map_err(|e| AdapterError::invalid("(input)", format!("not valid JSON: {e}")))?;
-    let Value::Object(raw) = raw else {
-        return Err(AdapterError::invalid(
-            "(input)",
-            "the input must be a JSON object",
-        ));
-    };
+    let raw = json_object(input, "(input)", "the input must be a JSON object")?;
     let (table, allowed): (&'static [(&'static str, &'static str)], &[&str]) = match res {
         Resource::PurchaseOrder => (PO_SETTABLE_STATUSES, &["status", "reviewNote"]),
         _ => (WO_SETTABLE_STATUSES, &["status"]),
@@ -246,41 +246,31 @@ pub(crate) fn status_body(res: Resource, input: &str) -> Result<Value, AdapterEr
     let mut errors = Vec::new();
     for name in raw.keys() {
         if !allowed.contains(&name.as_str()) {
-            errors.push(plantwire_sdk::FieldError {
-                field: name.clone(),
-                message: format!("change-status takes {}", allowed.join(" and ")),
-            });
+            errors.push(field_error(
+                name,
+                format!("change-status takes {}", allowed.join(" and ")),
+            ));
         }
     }
     let mut body = Map::new();
     match raw.get("status") {
-        Some(Value::String(s)) => match native_value(table, s) {
-            Some(native) => {
+        Some(Value::String(s)) => match native_enum(table, s) {
+            Ok(native) => {
                 body.insert("status".to_owned(), json!(native));
             }
-            None => errors.push(plantwire_sdk::FieldError {
-                field: "status".to_owned(),
-                message: format!("`{s}` is not one of {}", accepted(table)),
-            }),
+            Err(message) => errors.push(field_error("status", message)),
         },
-        Some(_) => errors.push(plantwire_sdk::FieldError {
-            field: "status".to_owned(),
-            message: "must be a string".to_owned(),
-        }),
-        None => errors.push(plantwire_sdk::FieldError {
-            field: "status".to_owned(),
-            message: "is required".to_owned(),
-        }),
+        Some(_) => errors.push(field_error("status", "must be a string")),
+        None => errors.push(field_error("status", "is required")),
     }
     match raw.get("reviewNote") {
         Some(Value::String(note)) if res == Resource::PurchaseOrder => {
             body.insert("reviewNote".to_owned(), json!(note));
         }
         Some(Value::Null) | None => {}
-        Some(_) if res == Resource::PurchaseOrder => errors.push(plantwire_sdk::FieldError {
-            field: "reviewNote".to_owned(),
-            message: "must be a string".to_owned(),
-        }),
+        Some(_) if res == Resource::PurchaseOrder => {
+            errors.push(field_error("reviewNote", "must be a string"));
+        }
         Some(_) => {}
     }
     if errors.is_empty() {

@@ -54,6 +54,7 @@ pub fn adapter_info() -> AdapterInfo {
         api_version: "v1".to_owned(),
         default_base_url: Some("https://api.getmaintainx.com/v1".to_owned()),
         auth: AuthScheme::Bearer,
+        extra_origins: Vec::new(),
         entities: ENTITIES
             .iter()
             .map(

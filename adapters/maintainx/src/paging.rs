@@ -9,11 +9,11 @@
 
 use plantwire_sdk::contract::{ListRequest, Page};
 use plantwire_sdk::query::PathQuery;
-use plantwire_sdk::{AdapterError, FieldError, UpstreamError};
+use plantwire_sdk::{AdapterError, UpstreamError};
 use serde_json::Value;
 
 use crate::describe::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::mapping::{self, WO_PRIORITIES, WO_STATUSES, accepted, native_value};
+use crate::mapping::{self, WO_PRIORITIES, WO_STATUSES, accepted, field_error, native_enum};
 use crate::resources::Resource;
 
 /// How a filter value is sent.
@@ -134,30 +134,28 @@ pub fn build(res: Resource, req: &ListRequest) -> Result<ListQuery, AdapterError
     let mut seen: Vec<&str> = Vec::new();
     for (field, value) in &req.filters {
         let Some(spec) = filters(res).iter().find(|f| f.field == field) else {
-            errors.push(FieldError {
-                field: field.clone(),
-                message: format!(
+            errors.push(field_error(
+                field,
+                format!(
                     "MaintainX cannot filter {} by `{field}`; filterable: {}",
                     res.entity(),
                     filterable_list(res)
                 ),
-            });
+            ));
             continue;
         };
         if seen.contains(&spec.field) {
-            errors.push(FieldError {
-                field: field.clone(),
-                message: format!("`{field}` is filtered more than once; filters are equality"),
-            });
+            errors.push(field_error(
+                field,
+                format!("`{field}` is filtered more than once; filters are equality"),
+            ));
             continue;
         }
         seen.push(spec.field);
         let native = match spec.kind {
             FilterKind::Id => mapping::parse_id(value).map(|id| id.to_string()),
             FilterKind::Text => Ok(value.clone()),
-            FilterKind::Enum(table) => native_value(table, value)
-                .map(str::to_owned)
-                .ok_or_else(|| format!("`{value}` is not one of {}", accepted(table))),
+            FilterKind::Enum(table) => native_enum(table, value).map(str::to_owned),
         };
         match native {
             Ok(native) => {
@@ -166,10 +164,7 @@ pub fn build(res: Resource, req: &ListRequest) -> Result<ListQuery, AdapterError
                     exact.push((on, native));
                 }
             }
-            Err(message) => errors.push(FieldError {
-                field: field.clone(),
-                message,
-            }),
+            Err(message) => errors.push(field_error(field, message)),
         }
     }
 
@@ -187,20 +182,17 @@ pub fn build(res: Resource, req: &ListRequest) -> Result<ListQuery, AdapterError
                 };
                 q = q.param("sort", value);
             }
-            None => errors.push(FieldError {
-                field: field.to_owned(),
-                message: match sorts(res) {
+            None => errors.push(field_error(
+                field,
+                match sorts(res) {
                     [] => format!("MaintainX cannot sort {} lists", res.entity()),
                     list => format!(
                         "MaintainX cannot sort {} by `{field}`; sortable: {}",
                         res.entity(),
-                        list.iter()
-                            .map(|(u, _)| format!("`{u}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        accepted(list)
                     ),
                 },
-            }),
+            )),
         }
     }
 
@@ -274,19 +266,13 @@ mod tests {
     use super::*;
     use crate::describe;
     use crate::fixtures;
+    use crate::mapping::testing::invalid_fields;
 
     fn req(entity: &str) -> ListRequest {
         ListRequest {
             entity: entity.to_owned(),
             page_size: 50,
             ..ListRequest::default()
-        }
-    }
-
-    fn fields(e: AdapterError) -> Vec<String> {
-        match e {
-            AdapterError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
-            other => panic!("expected invalid, got {other:?}"),
         }
     }
 
@@ -367,7 +353,7 @@ mod tests {
         ];
         r.sort = Some("title".into());
         assert_eq!(
-            fields(build(Resource::WorkOrder, &r).unwrap_err()),
+            invalid_fields(build(Resource::WorkOrder, &r).unwrap_err()),
             vec!["siteKey", "status", "assetKey", "description", "title"]
         );
         let mut r = req("work-order");
@@ -376,7 +362,7 @@ mod tests {
             ("status".into(), "completed".into()),
         ];
         assert_eq!(
-            fields(build(Resource::WorkOrder, &r).unwrap_err()),
+            invalid_fields(build(Resource::WorkOrder, &r).unwrap_err()),
             vec!["status"]
         );
         let mut r = req("vendor");
@@ -389,7 +375,7 @@ mod tests {
         let mut r = req("purchase-order");
         r.filters = vec![("status".into(), "approved".into())];
         assert_eq!(
-            fields(build(Resource::PurchaseOrder, &r).unwrap_err()),
+            invalid_fields(build(Resource::PurchaseOrder, &r).unwrap_err()),
             vec!["status"]
         );
     }

@@ -347,6 +347,35 @@ pub enum AuthScheme {
     ApiKeyHeader(String),
     ApiKeyQuery(String),
     Basic,
+    /// A session token from a login endpoint, sent in a header.
+    SessionLogin(SessionLogin),
+    /// OAuth 2.0 client credentials with refresh.
+    Oauth2ClientCredentials(OAuth2),
+    /// HMAC-SHA256 signature of each request's URL (Fiix).
+    HmacUrlSignature,
+}
+
+/// How a session-login scheme logs in and out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionLogin {
+    /// Login endpoint relative to the base URL.
+    pub login_path: String,
+    /// Header carrying the session token.
+    pub token_header: String,
+    /// Logout endpoint relative to the base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_path: Option<String>,
+}
+
+/// Where an OAuth 2.0 client-credentials scheme gets its tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2 {
+    /// A path relative to the base URL, or an absolute URL on one of the extra origins.
+    pub token_url: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 impl AuthScheme {
@@ -358,6 +387,17 @@ impl AuthScheme {
             AuthScheme::ApiKeyHeader(h) => format!("API key in header `{h}`"),
             AuthScheme::ApiKeyQuery(q) => format!("API key in query parameter `{q}`"),
             AuthScheme::Basic => "HTTP basic".to_owned(),
+            AuthScheme::SessionLogin(s) => format!(
+                "session login (POST {}, token in `{}`)",
+                s.login_path, s.token_header
+            ),
+            AuthScheme::Oauth2ClientCredentials(o) => {
+                format!(
+                    "OAuth 2.0 client credentials (token endpoint {})",
+                    o.token_url
+                )
+            }
+            AuthScheme::HmacUrlSignature => "HMAC-SHA256 request signature".to_owned(),
         }
     }
 }
@@ -373,6 +413,9 @@ pub struct AdapterInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_base_url: Option<String>,
     pub auth: AuthScheme,
+    /// Origins besides the connection's own that the adapter needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_origins: Vec<String>,
     pub entities: Vec<EntityInfo>,
 }
 

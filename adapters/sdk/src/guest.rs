@@ -229,7 +229,20 @@ fn info_to_wit(info: c::AdapterInfo) -> t::AdapterInfo {
             c::AuthScheme::ApiKeyHeader(h) => t::AuthScheme::ApiKeyHeader(h),
             c::AuthScheme::ApiKeyQuery(q) => t::AuthScheme::ApiKeyQuery(q),
             c::AuthScheme::Basic => t::AuthScheme::Basic,
+            c::AuthScheme::SessionLogin(s) => t::AuthScheme::SessionLogin(t::SessionLogin {
+                login_path: s.login_path,
+                token_header: s.token_header,
+                logout_path: s.logout_path,
+            }),
+            c::AuthScheme::Oauth2ClientCredentials(o) => {
+                t::AuthScheme::Oauth2ClientCredentials(t::Oauth2 {
+                    token_url: o.token_url,
+                    scopes: o.scopes,
+                })
+            }
+            c::AuthScheme::HmacUrlSignature => t::AuthScheme::HmacUrlSignature,
         },
+        extra_origins: info.extra_origins,
         entities: info
             .entities
             .into_iter()

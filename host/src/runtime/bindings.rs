@@ -131,7 +131,22 @@ pub(crate) fn info_from_wit(info: t::AdapterInfo) -> sdk::AdapterInfo {
             t::AuthScheme::ApiKeyHeader(h) => sdk::AuthScheme::ApiKeyHeader(h),
             t::AuthScheme::ApiKeyQuery(q) => sdk::AuthScheme::ApiKeyQuery(q),
             t::AuthScheme::Basic => sdk::AuthScheme::Basic,
+            t::AuthScheme::SessionLogin(s) => {
+                sdk::AuthScheme::SessionLogin(sdk::contract::SessionLogin {
+                    login_path: s.login_path,
+                    token_header: s.token_header,
+                    logout_path: s.logout_path,
+                })
+            }
+            t::AuthScheme::Oauth2ClientCredentials(o) => {
+                sdk::AuthScheme::Oauth2ClientCredentials(sdk::contract::OAuth2 {
+                    token_url: o.token_url,
+                    scopes: o.scopes,
+                })
+            }
+            t::AuthScheme::HmacUrlSignature => sdk::AuthScheme::HmacUrlSignature,
         },
+        extra_origins: info.extra_origins,
         entities: info
             .entities
             .into_iter()

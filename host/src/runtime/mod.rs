@@ -201,7 +201,7 @@ impl Runtime {
     pub async fn load(&self, bytes: &[u8]) -> Result<AdapterComponent, LoadError> {
         let digest = hex::encode(Sha256::digest(bytes));
         let component = self.compile(bytes, &digest)?;
-        let imports = check_contract(&self.inner.engine, &component)?;
+        let (imports, contract_version) = check_contract(&self.inner.engine, &component)?;
         let pre = self
             .inner
             .linker
@@ -214,6 +214,7 @@ impl Runtime {
             info: Arc::new(placeholder_info()),
             digest,
             imports,
+            contract_version,
         };
         let info = loaded.probe().await.map_err(|e| match e {
             SandboxError::Instantiate(why) => LoadError::Link(why),
@@ -279,8 +280,12 @@ fn contract_version_ok(version: Option<&str>) -> bool {
     version.is_some_and(|v| v.starts_with("0.1.") && v[4..].chars().all(|c| c.is_ascii_digit()))
 }
 
-/// Checks a component's imports and exports against the contract; returns its import names.
-fn check_contract(engine: &Engine, component: &Component) -> Result<Vec<String>, LoadError> {
+/// Checks a component's imports and exports against the contract; returns its import names
+/// and the contract version it exports (`0.1.0`).
+fn check_contract(
+    engine: &Engine,
+    component: &Component,
+) -> Result<(Vec<String>, String), LoadError> {
     let ty = component.component_type();
     let mut names = Vec::new();
     for (name, _) in ty.imports(engine) {
@@ -299,7 +304,7 @@ fn check_contract(engine: &Engine, component: &Component) -> Result<Vec<String>,
         }
         names.push(name.to_owned());
     }
-    let mut exported = false;
+    let mut exported = None;
     for (name, item) in ty.exports(engine) {
         let (base, version) = split_version(name);
         if base == "plantwire:adapter/adapter"
@@ -310,13 +315,13 @@ fn check_contract(engine: &Engine, component: &Component) -> Result<Vec<String>,
                     found: name.to_owned(),
                 });
             }
-            exported = true;
+            exported = version.map(str::to_owned);
         }
     }
-    if !exported {
+    let Some(version) = exported else {
         return Err(LoadError::MissingExport);
-    }
-    Ok(names)
+    };
+    Ok((names, version))
 }
 
 fn placeholder_info() -> sdk::AdapterInfo {
@@ -327,6 +332,7 @@ fn placeholder_info() -> sdk::AdapterInfo {
         api_version: String::new(),
         default_base_url: None,
         auth: sdk::AuthScheme::None,
+        extra_origins: Vec::new(),
         entities: Vec::new(),
     }
 }
@@ -340,6 +346,7 @@ pub struct AdapterComponent {
     info: Arc<sdk::AdapterInfo>,
     digest: String,
     imports: Vec<String>,
+    contract_version: String,
 }
 
 impl std::fmt::Debug for AdapterComponent {
@@ -362,6 +369,11 @@ impl AdapterComponent {
     /// SHA-256 of the component bytes, hex.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// The contract version the component was built against (`0.1.0`).
+    pub fn contract_version(&self) -> &str {
+        &self.contract_version
     }
 
     /// The component's import names (contract interfaces and the WASI it links).

@@ -17,8 +17,7 @@ use plantwire_sdk::model::Asset;
 use serde_json::{Value, json};
 
 use super::{
-    ASSET_STATUSES, Input, custom_fields, custom_fields_of, id_of, reference, text, text_of, ts_of,
-    unified_value,
+    ASSET_STATUSES, Input, custom_fields_of, id_of, reference, text, text_of, ts_of, unified_of,
 };
 
 /// A manufacturer or model name: a string when listed with `expand=`, or an object with a
@@ -49,10 +48,7 @@ pub fn from_native(v: &Value) -> Asset {
         model_name: name_of(v, "model"),
         make_name: name_of(v, "manufacturer"),
         is_active: None,
-        status: native_status
-            .as_deref()
-            .and_then(|s| unified_value(ASSET_STATUSES, s))
-            .map(str::to_owned),
+        status: unified_of(ASSET_STATUSES, native_status.as_deref()),
         native_status,
         created_at: ts_of(v, "createdAt"),
         updated_at: ts_of(v, "updatedAt"),
@@ -69,8 +65,7 @@ fn named(v: &str) -> Result<Value, String> {
 pub(crate) fn to_native(input: &Input<Asset>) -> Result<Value, AdapterError> {
     let r = &input.record;
     let mut w = input.writer();
-    w.put("name", "name", r.name.as_deref(), text);
-    w.put("description", "description", r.description.as_deref(), text);
+    w.name_and_description(r.name.as_deref(), r.description.as_deref());
     w.put(
         "locationKey",
         "locationId",
@@ -86,12 +81,7 @@ pub(crate) fn to_native(input: &Input<Asset>) -> Result<Value, AdapterError> {
     );
     w.put("makeName", "manufacturer", r.make_name.as_deref(), named);
     w.put("modelName", "model", r.model_name.as_deref(), named);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     w.finish()
 }
 
@@ -99,15 +89,14 @@ pub(crate) fn to_native(input: &Input<Asset>) -> Result<Value, AdapterError> {
 mod tests {
     use super::*;
     use crate::fixtures;
-    use crate::mapping::{Mode, to_native as map_to_native, to_unified};
+    use crate::mapping::testing::unified;
+    use crate::mapping::{Mode, to_native as map_to_native};
     use crate::resources::Resource;
 
     #[test]
     fn reads_an_asset() {
-        let u: Value =
-            serde_json::from_str(&to_unified(Resource::Asset, &fixtures::asset(963))).unwrap();
         assert_eq!(
-            u,
+            unified(Resource::Asset, &fixtures::asset(963)),
             json!({
                 "key": "963",
                 "name": "Forklift",

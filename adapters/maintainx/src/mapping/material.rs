@@ -18,7 +18,7 @@ use plantwire_sdk::AdapterError;
 use plantwire_sdk::model::Material;
 use serde_json::Value;
 
-use super::{Input, cents, cents_of, custom_fields, custom_fields_of, id_of, text, text_of, ts_of};
+use super::{Input, cents, cents_of, custom_fields_of, id_of, text_of, ts_of};
 
 /// One MaintainX part as a unified material.
 pub fn from_native(v: &Value) -> Material {
@@ -52,32 +52,24 @@ pub fn from_native(v: &Value) -> Material {
 pub(crate) fn to_native(input: &Input<Material>) -> Result<Value, AdapterError> {
     let r = &input.record;
     let mut w = input.writer();
-    w.put("name", "name", r.name.as_deref(), text);
-    w.put("description", "description", r.description.as_deref(), text);
+    w.name_and_description(r.name.as_deref(), r.description.as_deref());
     w.put("unitCost", "unitCost", r.unit_cost.as_ref(), cents);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     w.finish()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::fixtures;
-    use crate::mapping::{Mode, to_native as map_to_native, to_unified};
+    use crate::mapping::testing::{invalid_fields, sorted, unified};
+    use crate::mapping::{Mode, to_native as map_to_native};
     use crate::resources::Resource;
     use serde_json::json;
 
     #[test]
     fn reads_a_part() {
-        let u: Value =
-            serde_json::from_str(&to_unified(Resource::Part, &fixtures::part(123456))).unwrap();
         assert_eq!(
-            u,
+            unified(Resource::Part, &fixtures::part(123456)),
             json!({
                 "key": "123456",
                 "partNumber": "XC230",
@@ -111,11 +103,6 @@ mod tests {
             None,
         )
         .unwrap_err();
-        let AdapterError::Invalid(errors) = err else {
-            panic!("expected invalid")
-        };
-        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        fields.sort_unstable();
-        assert_eq!(fields, vec!["code", "partNumber"]);
+        assert_eq!(sorted(invalid_fields(err)), vec!["code", "partNumber"]);
     }
 }

@@ -17,7 +17,7 @@ pub mod party;
 pub mod purchase_order;
 pub mod work_order;
 
-use plantwire_sdk::contract::{EntityInfo, FieldType};
+use plantwire_sdk::contract::{EntityInfo, FieldFlags, FieldType};
 use plantwire_sdk::dates;
 use plantwire_sdk::model::{parse_record, to_json};
 use plantwire_sdk::{AdapterError, FieldError};
@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::resources::Resource;
 
-/// Work order statuses: unified value, MaintainX value.
+/// Work order statuses: unified value, MaintainX value (`SKIPPED` last: see below).
 pub const WO_STATUSES: &[(&str, &str)] = &[
     ("open", "OPEN"),
     ("in-progress", "IN_PROGRESS"),
@@ -36,14 +36,8 @@ pub const WO_STATUSES: &[(&str, &str)] = &[
     ("skipped", "SKIPPED"),
 ];
 
-/// Work order statuses `PATCH /workorders/{id}/status` accepts (`SKIPPED` is not one).
-pub const WO_SETTABLE_STATUSES: &[(&str, &str)] = &[
-    ("open", "OPEN"),
-    ("in-progress", "IN_PROGRESS"),
-    ("on-hold", "ON_HOLD"),
-    ("completed", "DONE"),
-    ("cancelled", "CANCELED"),
-];
+/// Work order statuses `PATCH /workorders/{id}/status` accepts: all but the last, `SKIPPED`.
+pub const WO_SETTABLE_STATUSES: &[(&str, &str)] = WO_STATUSES.split_at(WO_STATUSES.len() - 1).0;
 
 /// Work order priorities → unified `severity`.
 pub const WO_PRIORITIES: &[(&str, &str)] = &[
@@ -54,7 +48,7 @@ pub const WO_PRIORITIES: &[(&str, &str)] = &[
 ];
 
 /// Purchase order statuses (`REQUESTED` is the state of a new purchase order, before it is
-/// submitted for approval: unified `draft`).
+/// submitted for approval: unified `draft`; it comes first, see below).
 pub const PO_STATUSES: &[(&str, &str)] = &[
     ("draft", "REQUESTED"),
     ("pending", "PENDING"),
@@ -65,15 +59,9 @@ pub const PO_STATUSES: &[(&str, &str)] = &[
     ("cancelled", "CANCELED"),
 ];
 
-/// Purchase order statuses `PATCH /purchaseorders/{id}/status` accepts (not `REQUESTED`).
-pub const PO_SETTABLE_STATUSES: &[(&str, &str)] = &[
-    ("pending", "PENDING"),
-    ("approved", "APPROVED"),
-    ("declined", "DECLINED"),
-    ("partially-received", "PARTIALLY_FULFILLED"),
-    ("received", "COMPLETED"),
-    ("cancelled", "CANCELED"),
-];
+/// Purchase order statuses `PATCH /purchaseorders/{id}/status` accepts: all but the first,
+/// `REQUESTED`.
+pub const PO_SETTABLE_STATUSES: &[(&str, &str)] = PO_STATUSES.split_at(1).1;
 
 /// Asset statuses (`status.status` of an asset).
 pub const ASSET_STATUSES: &[(&str, &str)] = &[
@@ -196,6 +184,17 @@ pub(crate) fn unified_value(
     table.iter().find(|(_, n)| *n == native).map(|(u, _)| *u)
 }
 
+/// The unified spelling of a native enum value MaintainX sent, owned; a value the table does
+/// not know is omitted rather than guessed.
+pub(crate) fn unified_of(
+    table: &[(&'static str, &'static str)],
+    native: Option<&str>,
+) -> Option<String> {
+    native
+        .and_then(|n| unified_value(table, n))
+        .map(str::to_owned)
+}
+
 /// The native spelling of a unified enum value.
 pub(crate) fn native_value(
     table: &[(&'static str, &'static str)],
@@ -245,11 +244,7 @@ impl<T> Input<T> {
 
     /// A writer for the native body.
     pub(crate) fn writer(&self) -> Writer<'_> {
-        Writer {
-            nulls: &self.nulls,
-            body: Map::new(),
-            errors: Vec::new(),
-        }
+        Writer::new(&self.nulls)
     }
 }
 
@@ -259,14 +254,7 @@ pub(crate) fn parse_input<T: DeserializeOwned>(
     json: &str,
     mode: Mode,
 ) -> Result<Input<T>, AdapterError> {
-    let raw: Value = serde_json::from_str(json)
-        .map_err(|e| AdapterError::invalid("(record)", format!("not valid JSON: {e}")))?;
-    let Value::Object(raw) = raw else {
-        return Err(AdapterError::invalid(
-            "(record)",
-            "a record must be a JSON object",
-        ));
-    };
+    let raw = json_object(json, "(record)", "a record must be a JSON object")?;
     let entity = crate::describe::entity(res);
     let errors = check_fields(entity, &raw, mode);
     if !errors.is_empty() {
@@ -285,7 +273,23 @@ pub(crate) fn parse_input<T: DeserializeOwned>(
     Ok(Input { record, nulls })
 }
 
-fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+/// `json` parsed as a JSON object; text that is not JSON, or JSON that is not an object, is
+/// `invalid` under `field` (`not_an_object` says what was expected).
+pub(crate) fn json_object(
+    json: &str,
+    field: &str,
+    not_an_object: &str,
+) -> Result<Map<String, Value>, AdapterError> {
+    let raw: Value = serde_json::from_str(json)
+        .map_err(|e| AdapterError::invalid(field, format!("not valid JSON: {e}")))?;
+    match raw {
+        Value::Object(raw) => Ok(raw),
+        _ => Err(AdapterError::invalid(field, not_an_object)),
+    }
+}
+
+/// One problem with `field`.
+pub(crate) fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
         message: message.into(),
@@ -314,25 +318,15 @@ pub(crate) fn check_fields(
             ));
             continue;
         };
-        let allowed = match mode {
-            Mode::Create => field.flags.creatable,
-            Mode::Update => field.flags.updatable,
-        };
-        if !allowed {
-            errors.push(field_error(
-                name,
-                with_note(
-                    format!("`{name}` cannot be set on {}", mode.verb()),
-                    field.note.as_ref(),
-                ),
-            ));
-            continue;
-        }
-        if !value.is_null() && !type_fits(&field.ty, value) {
-            errors.push(field_error(
-                name,
-                format!("`{name}` must be {}", type_phrase(&field.ty)),
-            ));
+        if let Some(message) = refusal(
+            name,
+            value,
+            &field.ty,
+            &field.flags,
+            field.note.as_ref(),
+            mode,
+        ) {
+            errors.push(field_error(name, message));
             continue;
         }
         if value.is_null() && mode == Mode::Update && field.flags.required_on_create {
@@ -364,6 +358,32 @@ pub(crate) fn check_fields(
         }
     }
     errors
+}
+
+/// Why `value` cannot be given for field (or item field) `name` in `mode`, if it cannot: the
+/// field is not settable then, or the value is not of its type (`null` fits every type).
+fn refusal(
+    name: &str,
+    value: &Value,
+    ty: &FieldType,
+    flags: &FieldFlags,
+    note: Option<&String>,
+    mode: Mode,
+) -> Option<String> {
+    let allowed = match mode {
+        Mode::Create => flags.creatable,
+        Mode::Update => flags.updatable,
+    };
+    if !allowed {
+        Some(with_note(
+            format!("`{name}` cannot be set on {}", mode.verb()),
+            note,
+        ))
+    } else if !value.is_null() && !type_fits(ty, value) {
+        Some(format!("`{name}` must be {}", type_phrase(ty)))
+    } else {
+        None
+    }
 }
 
 /// Whether a JSON value has the shape of a field type (`null` is handled by the caller).
@@ -420,23 +440,9 @@ fn check_item(
             ));
             continue;
         };
-        let allowed = match mode {
-            Mode::Create => spec.flags.creatable,
-            Mode::Update => spec.flags.updatable,
-        };
-        if !allowed {
-            errors.push(field_error(
-                path(name),
-                with_note(
-                    format!("`{name}` cannot be set on {}", mode.verb()),
-                    spec.note.as_ref(),
-                ),
-            ));
-        } else if !value.is_null() && !type_fits(&spec.ty, value) {
-            errors.push(field_error(
-                path(name),
-                format!("`{name}` must be {}", type_phrase(&spec.ty)),
-            ));
+        if let Some(message) = refusal(name, value, &spec.ty, &spec.flags, spec.note.as_ref(), mode)
+        {
+            errors.push(field_error(path(name), message));
         }
     }
     let is_new = mode == Mode::Create || item.get("key").is_none_or(Value::is_null);
@@ -460,7 +466,16 @@ pub(crate) struct Writer<'a> {
     errors: Vec<FieldError>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    /// A writer that clears the fields named in `nulls` (none for a list item: a new body).
+    pub(crate) fn new(nulls: &'a [String]) -> Self {
+        Writer {
+            nulls,
+            body: Map::new(),
+            errors: Vec::new(),
+        }
+    }
+
     /// Writes unified `field` as native `native`: converted when given, `null` when the patch
     /// clears it, nothing when absent.
     pub(crate) fn put<V: ?Sized>(
@@ -484,9 +499,26 @@ impl Writer<'_> {
         }
     }
 
+    /// Writes `name` and `description`, plain text under the same names in MaintainX.
+    pub(crate) fn name_and_description(&mut self, name: Option<&str>, description: Option<&str>) {
+        self.put("name", "name", name, text);
+        self.put("description", "description", description, text);
+    }
+
+    /// Writes unified `customFields` as MaintainX's `extraFields`.
+    pub(crate) fn custom_fields(&mut self, value: Option<&Value>) {
+        self.put("customFields", "extraFields", value, custom_fields);
+    }
+
     /// Records a conversion problem with `field`.
     pub(crate) fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.errors.push(field_error(field, message));
+    }
+
+    /// The body `part` (a list item) built, its problems kept with this body's.
+    pub(crate) fn absorb(&mut self, part: Writer<'_>) -> Value {
+        self.errors.extend(part.errors);
+        Value::Object(part.body)
     }
 
     /// The body, or every problem found.
@@ -553,11 +585,16 @@ pub(crate) fn number(v: &f64) -> Result<Value, String> {
 pub(crate) fn enumeration(
     table: &'static [(&'static str, &'static str)],
 ) -> impl Fn(&str) -> Result<Value, String> {
-    move |v: &str| {
-        native_value(table, v)
-            .map(|n| Value::String(n.to_owned()))
-            .ok_or_else(|| format!("`{v}` is not one of {}", accepted(table)))
-    }
+    move |v: &str| native_enum(table, v).map(|n| Value::String(n.to_owned()))
+}
+
+/// The native spelling of a unified enum value, or a message listing the accepted values.
+pub(crate) fn native_enum(
+    table: &[(&'static str, &'static str)],
+    unified: &str,
+) -> Result<&'static str, String> {
+    native_value(table, unified)
+        .ok_or_else(|| format!("`{unified}` is not one of {}", accepted(table)))
 }
 
 /// The unified values of an enum table, for error messages.
@@ -591,6 +628,30 @@ pub(crate) fn custom_fields(v: &Value) -> Result<Value, String> {
         out.insert(label.clone(), text);
     }
     Ok(Value::Object(out))
+}
+
+/// Helpers for the mapping tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// `native` mapped to unified JSON, parsed back.
+    pub(crate) fn unified(res: Resource, native: &Value) -> Value {
+        serde_json::from_str(&to_unified(res, native)).unwrap()
+    }
+
+    /// The fields an `invalid` error names, in its order.
+    pub(crate) fn invalid_fields(e: AdapterError) -> Vec<String> {
+        match e {
+            AdapterError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    pub(crate) fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
 }
 
 #[cfg(test)]
@@ -632,6 +693,21 @@ mod tests {
             Ok(json!({"Budget": "250", "Ok": "true", "Note": "x"}))
         );
         assert!(custom_fields(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn settable_statuses_leave_out_only_the_unsettable_one() {
+        fn left_out(
+            all: &[(&'static str, &'static str)],
+            settable: &[(&str, &str)],
+        ) -> Vec<&'static str> {
+            all.iter()
+                .filter(|pair| !settable.contains(pair))
+                .map(|(_, native)| *native)
+                .collect()
+        }
+        assert_eq!(left_out(WO_STATUSES, WO_SETTABLE_STATUSES), ["SKIPPED"]);
+        assert_eq!(left_out(PO_STATUSES, PO_SETTABLE_STATUSES), ["REQUESTED"]);
     }
 
     #[test]

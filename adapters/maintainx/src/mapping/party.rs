@@ -21,7 +21,7 @@ use plantwire_sdk::AdapterError;
 use plantwire_sdk::model::Party;
 use serde_json::{Value, json};
 
-use super::{Input, custom_fields, custom_fields_of, id_of, reference, text, text_of, ts_of};
+use super::{Input, custom_fields_of, id_of, reference, text, text_of, ts_of};
 
 /// The first string of an array field (`emails`, `phoneNumbers`).
 fn first_of(v: &Value, field: &str) -> Option<String> {
@@ -87,16 +87,10 @@ pub fn user_from_native(v: &Value) -> Party {
 pub(crate) fn location_to_native(input: &Input<Party>) -> Result<Value, AdapterError> {
     let r = &input.record;
     let mut w = input.writer();
-    w.put("name", "name", r.name.as_deref(), text);
-    w.put("description", "description", r.description.as_deref(), text);
+    w.name_and_description(r.name.as_deref(), r.description.as_deref());
     w.put("address", "address", r.address.as_deref(), text);
     w.put("parentKey", "parentId", r.parent_key.as_deref(), reference);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     w.finish()
 }
 
@@ -108,16 +102,10 @@ fn one_element(v: &str) -> Result<Value, String> {
 pub(crate) fn vendor_to_native(input: &Input<Party>) -> Result<Value, AdapterError> {
     let r = &input.record;
     let mut w = input.writer();
-    w.put("name", "name", r.name.as_deref(), text);
-    w.put("description", "description", r.description.as_deref(), text);
+    w.name_and_description(r.name.as_deref(), r.description.as_deref());
     w.put("email", "emails", r.email.as_deref(), one_element);
     w.put("phone", "phoneNumbers", r.phone.as_deref(), one_element);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     w.finish()
 }
 
@@ -148,12 +136,7 @@ pub(crate) fn user_to_native(input: &Input<Party>) -> Result<Value, AdapterError
     }
     w.put("email", "email", r.email.as_deref(), text);
     w.put("phone", "phoneNumber", r.phone.as_deref(), text);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     w.finish()
 }
 
@@ -161,12 +144,9 @@ pub(crate) fn user_to_native(input: &Input<Party>) -> Result<Value, AdapterError
 mod tests {
     use super::*;
     use crate::fixtures;
-    use crate::mapping::{Mode, to_native, to_unified};
+    use crate::mapping::testing::unified;
+    use crate::mapping::{Mode, to_native};
     use crate::resources::Resource;
-
-    fn unified(res: Resource, v: &Value) -> Value {
-        serde_json::from_str(&to_unified(res, v)).unwrap()
-    }
 
     #[test]
     fn reads_a_location() {

@@ -17,11 +17,11 @@
 
 use plantwire_sdk::AdapterError;
 use plantwire_sdk::model::{LineItem, PurchaseOrder};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
-    Input, PO_STATUSES, cents, cents_of, custom_fields, custom_fields_of, id_of, id_value, number,
-    parse_id, reference, text, text_of, timestamp, ts_of, unified_value,
+    Input, PO_STATUSES, Writer, cents, cents_of, custom_fields_of, id_of, id_value, number,
+    reference, text, text_of, timestamp, ts_of, unified_of,
 };
 
 /// The unit price of an item: the exact decimal text when MaintainX sends it, else the cents.
@@ -56,10 +56,7 @@ pub fn from_native(v: &Value) -> PurchaseOrder {
         title: text_of(v, "title"),
         vendor_key: id_of(v, "vendorId"),
         site_key: None,
-        status: native_status
-            .as_deref()
-            .and_then(|s| unified_value(PO_STATUSES, s))
-            .map(str::to_owned),
+        status: unified_of(PO_STATUSES, native_status.as_deref()),
         native_status,
         order_date: None,
         due_at: ts_of(v, "dueDate"),
@@ -77,30 +74,30 @@ pub fn from_native(v: &Value) -> PurchaseOrder {
 }
 
 /// One unified line as a MaintainX item; problems are reported as `lineItems[i].<field>`.
-fn line_item_to_native(index: usize, item: &LineItem, errors: &mut Vec<(String, String)>) -> Value {
-    let mut out = Map::new();
-    let mut put = |field: &str, native: &str, value: Result<Value, String>| match value {
-        Ok(v) => {
-            out.insert(native.to_owned(), v);
-        }
-        Err(m) => errors.push((format!("lineItems[{index}].{field}"), m)),
-    };
-    if let Some(key) = &item.key {
-        put("key", "id", parse_id(key).map(Value::from));
-    }
-    if let Some(m) = &item.material_key {
-        put("materialKey", "partId", reference(m));
-    }
-    if let Some(d) = &item.description {
-        put("description", "name", text(d));
-    }
-    if let Some(q) = &item.quantity {
-        put("quantity", "quantityOrdered", number(q));
-    }
-    if let Some(p) = &item.price {
-        put("price", "unitCost", cents(p));
-    }
-    Value::Object(out)
+fn line_item_to_native(index: usize, item: &LineItem) -> Writer<'static> {
+    let path = |field: &str| format!("lineItems[{index}].{field}");
+    let mut w = Writer::new(&[]);
+    w.put(&path("key"), "id", item.key.as_deref(), reference);
+    w.put(
+        &path("materialKey"),
+        "partId",
+        item.material_key.as_deref(),
+        reference,
+    );
+    w.put(
+        &path("description"),
+        "name",
+        item.description.as_deref(),
+        text,
+    );
+    w.put(
+        &path("quantity"),
+        "quantityOrdered",
+        item.quantity.as_ref(),
+        number,
+    );
+    w.put(&path("price"), "unitCost", item.price.as_ref(), cents);
+    w
 }
 
 /// The `POST /purchaseorders` or `PATCH /purchaseorders/{id}` body for a unified purchase
@@ -112,22 +109,13 @@ pub(crate) fn to_native(input: &Input<PurchaseOrder>) -> Result<Value, AdapterEr
     w.put("title", "title", r.title.as_deref(), text);
     w.put("vendorKey", "vendorId", r.vendor_key.as_deref(), reference);
     w.put("dueAt", "dueDate", r.due_at.as_deref(), timestamp);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
     if let Some(items) = &r.line_items {
-        let mut errors = Vec::new();
-        let native: Vec<Value> = items
+        let native = items
             .iter()
             .enumerate()
-            .map(|(i, item)| line_item_to_native(i, item, &mut errors))
+            .map(|(i, item)| w.absorb(line_item_to_native(i, item)))
             .collect();
-        for (field, message) in errors {
-            w.error(field, message);
-        }
         w.body.insert("items".to_owned(), Value::Array(native));
     }
     w.finish()
@@ -137,19 +125,15 @@ pub(crate) fn to_native(input: &Input<PurchaseOrder>) -> Result<Value, AdapterEr
 mod tests {
     use super::*;
     use crate::fixtures;
-    use crate::mapping::{Mode, to_native as map_to_native, to_unified};
+    use crate::mapping::testing::{invalid_fields, sorted, unified};
+    use crate::mapping::{Mode, to_native as map_to_native};
     use crate::resources::Resource;
     use serde_json::json;
 
     #[test]
     fn reads_a_purchase_order_with_lines() {
-        let u: Value = serde_json::from_str(&to_unified(
-            Resource::PurchaseOrder,
-            &fixtures::purchase_order(135),
-        ))
-        .unwrap();
         assert_eq!(
-            u,
+            unified(Resource::PurchaseOrder, &fixtures::purchase_order(135)),
             json!({
                 "key": "135",
                 "orderNo": "A123",
@@ -212,13 +196,8 @@ mod tests {
             None,
         )
         .unwrap_err();
-        let AdapterError::Invalid(errors) = err else {
-            panic!("expected invalid")
-        };
-        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        fields.sort_unstable();
         assert_eq!(
-            fields,
+            sorted(invalid_fields(err)),
             vec![
                 "lineItems[0].key",
                 "lineItems[1].lineNo",
@@ -239,12 +218,7 @@ mod tests {
         );
         // Required fields on create.
         let err = map_to_native(Resource::PurchaseOrder, "{}", Mode::Create, None).unwrap_err();
-        let AdapterError::Invalid(errors) = err else {
-            panic!("expected invalid")
-        };
-        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        fields.sort_unstable();
-        assert_eq!(fields, vec!["lineItems", "vendorKey"]);
+        assert_eq!(sorted(invalid_fields(err)), vec!["lineItems", "vendorKey"]);
     }
 
     #[test]

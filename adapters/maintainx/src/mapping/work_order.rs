@@ -23,8 +23,8 @@ use plantwire_sdk::model::WorkOrder;
 use serde_json::{Value, json};
 
 use super::{
-    Input, WO_PRIORITIES, WO_STATUSES, custom_fields, custom_fields_of, enumeration, id_of,
-    id_value, ids_of, parse_id, text, text_of, timestamp, ts_of, unified_value,
+    Input, WO_PRIORITIES, WO_STATUSES, custom_fields_of, enumeration, id_of, id_value, ids_of,
+    parse_id, reference, text, text_of, timestamp, ts_of, unified_of,
 };
 
 /// One MaintainX work order (list item or single record) as a unified work order.
@@ -43,14 +43,9 @@ pub fn from_native(v: &Value) -> WorkOrder {
         key: id_of(v, "id"),
         title: text_of(v, "title"),
         description: text_of(v, "description"),
-        status: native_status
-            .as_deref()
-            .and_then(|s| unified_value(WO_STATUSES, s))
-            .map(str::to_owned),
+        status: unified_of(WO_STATUSES, native_status.as_deref()),
         native_status,
-        severity: text_of(v, "priority")
-            .and_then(|p| unified_value(WO_PRIORITIES, &p))
-            .map(str::to_owned),
+        severity: unified_of(WO_PRIORITIES, text_of(v, "priority").as_deref()),
         asset_key: id_of(v, "assetId").or_else(|| v.get("asset").and_then(|a| id_of(a, "id"))),
         location_key: id_of(v, "locationId")
             .or_else(|| v.get("location").and_then(|l| id_of(l, "id"))),
@@ -78,6 +73,22 @@ pub(crate) fn needs_current(json: &str) -> bool {
     raw.contains_key("teamKey") != raw.contains_key("assigneeKeys")
 }
 
+/// One half of `assignees` (users or teams) on write: the keys the patch gives, none when the
+/// patch clears them (`sets` without keys), else (when only the other half changes) the ids
+/// MaintainX has now under `native`.
+fn assignee_half(
+    given: Option<Vec<String>>,
+    sets: bool,
+    current: Option<&Value>,
+    native: &str,
+) -> Vec<String> {
+    match given {
+        Some(keys) => keys,
+        None if sets => Vec::new(),
+        None => current.and_then(|c| ids_of(c, native)).unwrap_or_default(),
+    }
+}
+
 /// The `POST /workorders` or `PATCH /workorders/{id}` body for a unified work order.
 pub(crate) fn to_native(
     input: &Input<WorkOrder>,
@@ -93,17 +104,12 @@ pub(crate) fn to_native(
         r.severity.as_deref(),
         enumeration(WO_PRIORITIES),
     );
-    w.put(
-        "assetKey",
-        "assetId",
-        r.asset_key.as_deref(),
-        super::reference,
-    );
+    w.put("assetKey", "assetId", r.asset_key.as_deref(), reference);
     w.put(
         "locationKey",
         "locationId",
         r.location_key.as_deref(),
-        super::reference,
+        reference,
     );
     w.put(
         "scheduledAt",
@@ -112,39 +118,26 @@ pub(crate) fn to_native(
         timestamp,
     );
     w.put("dueAt", "dueDate", r.due_at.as_deref(), timestamp);
-    w.put(
-        "customFields",
-        "extraFields",
-        r.custom_fields.as_ref(),
-        custom_fields,
-    );
+    w.custom_fields(r.custom_fields.as_ref());
 
     let sets_users = r.assignee_keys.is_some() || input.clears("assigneeKeys");
     let sets_team = r.team_key.is_some() || input.clears("teamKey");
     if sets_users || sets_team {
         let mut assignees = Vec::new();
-        // Users: the patch's, or (when only the team changes) MaintainX's current ones.
-        let users: Vec<String> = match &r.assignee_keys {
-            Some(keys) => keys.clone(),
-            None if sets_users => Vec::new(),
-            None => current
-                .and_then(|c| ids_of(c, "assigneeIds"))
-                .unwrap_or_default(),
-        };
+        // Users, then the patch's single team (or MaintainX's current ones).
+        let users = assignee_half(r.assignee_keys.clone(), sets_users, current, "assigneeIds");
         for (i, key) in users.iter().enumerate() {
             match parse_id(key) {
                 Ok(id) => assignees.push(json!({"type": "USER", "id": id})),
                 Err(m) => w.error(format!("assigneeKeys[{i}]"), m),
             }
         }
-        // Teams: the patch's single team, or MaintainX's current ones.
-        let teams: Vec<String> = match &r.team_key {
-            Some(key) => vec![key.clone()],
-            None if sets_team => Vec::new(),
-            None => current
-                .and_then(|c| ids_of(c, "teamIds"))
-                .unwrap_or_default(),
-        };
+        let teams = assignee_half(
+            r.team_key.clone().map(|k| vec![k]),
+            sets_team,
+            current,
+            "teamIds",
+        );
         for key in &teams {
             match parse_id(key) {
                 Ok(id) => assignees.push(json!({"type": "TEAM", "id": id})),
@@ -161,7 +154,8 @@ pub(crate) fn to_native(
 mod tests {
     use super::*;
     use crate::fixtures;
-    use crate::mapping::{Mode, to_native as map_to_native, to_unified};
+    use crate::mapping::testing::{invalid_fields, sorted, unified};
+    use crate::mapping::{Mode, to_native as map_to_native};
     use crate::resources::Resource;
 
     fn create(json: &str) -> Result<Value, AdapterError> {
@@ -172,24 +166,10 @@ mod tests {
         map_to_native(Resource::WorkOrder, json, Mode::Update, current)
     }
 
-    fn invalid_fields(e: AdapterError) -> Vec<String> {
-        match e {
-            AdapterError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
-            other => panic!("expected invalid, got {other:?}"),
-        }
-    }
-
-    fn sorted(mut v: Vec<String>) -> Vec<String> {
-        v.sort();
-        v
-    }
-
     #[test]
     fn reads_a_single_work_order() {
-        let v = fixtures::work_order(159);
-        let u: Value = serde_json::from_str(&to_unified(Resource::WorkOrder, &v)).unwrap();
         assert_eq!(
-            u,
+            unified(Resource::WorkOrder, &fixtures::work_order(159)),
             json!({
                 "key": "159",
                 "title": "Replace hydraulic hose on forklift #3",
