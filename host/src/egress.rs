@@ -6,7 +6,8 @@
 //!
 //! This module must never put a credential into an error message, a log line or a response.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -63,6 +64,9 @@ pub struct EgressConfig {
     pub timeout: Duration,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
+    /// Origins besides the base URL's that the operator grants this connection. A request
+    /// goes to one only if the adapter also declares it (`adapter-info.extra-origins`).
+    pub granted_origins: Vec<Url>,
 }
 
 impl EgressConfig {
@@ -73,6 +77,7 @@ impl EgressConfig {
             allow_private_network: false,
             timeout: Duration::from_secs(30),
             max_response_bytes: 16 << 20,
+            granted_origins: Vec::new(),
         }
     }
 }
@@ -106,6 +111,8 @@ pub struct Egress {
     config: EgressConfig,
     /// The base URL without a trailing slash; adapter paths are appended to it.
     base: String,
+    /// Origins both declared by the adapter and granted by the operator.
+    extra_origins: Vec<url::Origin>,
     auth: AuthScheme,
     credential: Credential,
     /// Header names the adapter may not set (the auth scheme's own included).
@@ -177,6 +184,17 @@ impl Egress {
         auth: AuthScheme,
         credential: Credential,
     ) -> Result<Egress, EgressError> {
+        Egress::with_declared_origins(config, auth, credential, &[])
+    }
+
+    /// Like [`Egress::new`], for an adapter that declares extra origins: those the operator
+    /// also granted (`EgressConfig::granted_origins`) become reachable.
+    pub fn with_declared_origins(
+        config: EgressConfig,
+        auth: AuthScheme,
+        credential: Credential,
+        declared: &[String],
+    ) -> Result<Egress, EgressError> {
         let url = &config.base_url;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(EgressError::BaseUrl(format!(
@@ -194,20 +212,17 @@ impl Egress {
                 "the base URL may not carry a query or fragment".into(),
             ));
         }
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-                Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        check_host(url, config.allow_private_network)?;
+        let mut extra_origins = Vec::new();
+        for granted in &config.granted_origins {
+            check_host(granted, config.allow_private_network)?;
+            let declared_too = declared
+                .iter()
+                .filter_map(|d| Url::parse(d).ok())
+                .any(|d| d.origin() == granted.origin());
+            if declared_too {
+                extra_origins.push(granted.origin());
             }
-            Some(url::Host::Domain(_)) => None,
-            None => return Err(EgressError::BaseUrl("the base URL has no host".into())),
-        };
-        if let Some(ip) = ip
-            && is_private(ip)
-            && !config.allow_private_network
-        {
-            return Err(EgressError::PrivateAddress(ip));
         }
 
         let mut forbidden: Vec<String> =
@@ -247,6 +262,15 @@ impl Egress {
 
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Host names are resolved by the policy resolver: a name that points at a
+            // private address is refused like an IP literal would be (no DNS rebinding to
+            // the metadata service).
+            .dns_resolver(Arc::new(PolicyResolver {
+                allow_private_network: config.allow_private_network,
+            }))
+            // One cookie jar per connection (session cookies such as SAP's CSRF session);
+            // the adapter never reads or sets cookies.
+            .cookie_store(true)
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .no_proxy()
@@ -257,6 +281,7 @@ impl Egress {
             client,
             config,
             base,
+            extra_origins,
             auth,
             credential,
             forbidden,
@@ -269,6 +294,19 @@ impl Egress {
         let refuse = |why: &str| {
             HttpError::ForbiddenDestination(format!("`{}`: {why}", truncate(path, 200)))
         };
+        if path.starts_with("https://") || path.starts_with("http://") {
+            let url = Url::parse(path)
+                .map_err(|e| HttpError::InvalidRequest(format!("not a URL: {e}")))?;
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(refuse("credentials in URLs are not allowed"));
+            }
+            if self.extra_origins.contains(&url.origin()) {
+                return Ok(url);
+            }
+            return Err(refuse(
+                "the origin is not the connection's; an extra origin must be declared by the adapter and listed in the connection's `granted_origins`",
+            ));
+        }
         if !path.starts_with('/') {
             return Err(refuse(
                 "the path must be relative to the base URL and start with `/`",
@@ -419,10 +457,71 @@ impl Upstream for Egress {
     }
 }
 
+/// Refuses a URL whose host is an IP literal (in any encoding the URL parser accepts) on a
+/// private network, unless allowed.
+fn check_host(url: &Url, allow_private_network: bool) -> Result<(), EgressError> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        }
+        Some(url::Host::Domain(_)) => None,
+        None => return Err(EgressError::BaseUrl(format!("`{url}` has no host"))),
+    };
+    if let Some(ip) = ip
+        && is_private(ip)
+        && !allow_private_network
+    {
+        return Err(EgressError::PrivateAddress(ip));
+    }
+    Ok(())
+}
+
+/// A name that resolved only to addresses the policy refuses.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{0}` resolves only to private, loopback or link-local addresses; set `allow_private_network` on the connection to allow it"
+)]
+struct PrivateResolution(String);
+
+/// DNS resolution under the egress policy: private addresses are dropped unless allowed.
+struct PolicyResolver {
+    allow_private_network: bool,
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private_network;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|a| allow || !is_private(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(
+                    Box::new(PrivateResolution(host)) as Box<dyn std::error::Error + Send + Sync>
+                );
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Maps a client error without its URL (which may carry a query-string credential).
 fn map_reqwest(e: reqwest::Error) -> HttpError {
     if e.is_timeout() {
         return HttpError::Timeout;
+    }
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<PrivateResolution>() {
+            return HttpError::ForbiddenDestination(refused.to_string());
+        }
+        source = s.source();
     }
     let e = e.without_url();
     let mut message = e.to_string();
@@ -544,6 +643,74 @@ mod tests {
         }
         let config = EgressConfig::new(Url::parse("https://api.getmaintainx.com/v1").unwrap());
         assert!(Egress::new(config, AuthScheme::None, Credential::None).is_ok());
+    }
+
+    #[test]
+    fn extra_origins_need_declaration_and_grant() {
+        let mut config = EgressConfig::new(Url::parse("http://127.0.0.1:9/v1").unwrap());
+        config.allow_private_network = true;
+        config.granted_origins = vec![
+            Url::parse("https://auth.example.com").unwrap(),
+            Url::parse("https://granted-only.example.com").unwrap(),
+        ];
+        let declared = vec![
+            "https://auth.example.com".to_owned(),
+            "https://declared-only.example.com".to_owned(),
+        ];
+        let e =
+            Egress::with_declared_origins(config, AuthScheme::None, Credential::None, &declared)
+                .unwrap();
+        assert!(e.resolve("https://auth.example.com/oauth/token").is_ok());
+        for refused in [
+            "https://granted-only.example.com/x",
+            "https://declared-only.example.com/x",
+            "https://user:pw@auth.example.com/x",
+            "http://auth.example.com/x",
+        ] {
+            match e.resolve(refused) {
+                Err(HttpError::ForbiddenDestination(why)) => {
+                    assert!(
+                        why.contains("granted_origins") || why.contains("credentials"),
+                        "{why}"
+                    )
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn granted_origins_on_private_addresses_need_opt_in() {
+        let mut config = EgressConfig::new(Url::parse("https://api.example.com/v1").unwrap());
+        config.granted_origins = vec![Url::parse("http://169.254.169.254").unwrap()];
+        let result = Egress::with_declared_origins(
+            config,
+            AuthScheme::None,
+            Credential::None,
+            &["http://169.254.169.254".to_owned()],
+        );
+        assert!(matches!(result, Err(EgressError::PrivateAddress(_))));
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let strict = PolicyResolver {
+            allow_private_network: false,
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let err = match strict.resolve(name).await {
+            Ok(_) => panic!("localhost must be refused"),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains("allow_private_network"), "{err}");
+        let open = PolicyResolver {
+            allow_private_network: true,
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let addrs: Vec<SocketAddr> = open.resolve(name).await.unwrap().collect();
+        assert!(addrs.iter().any(|a| a.ip().is_loopback()));
     }
 
     #[test]

@@ -163,3 +163,63 @@ async fn the_adapter_cannot_choose_the_credential_header() {
         "the request with the adapter's own Authorization never left"
     );
 }
+
+/// An upstream that redirects every request to `target`.
+async fn redirecting_server(target: String) -> String {
+    let app = Router::new().route(
+        "/v1/workorders",
+        get(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [("location", target)], "") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn redirects_are_never_followed_with_or_without_the_token() {
+    // A second loopback server stands in for 127.0.0.1 services and the metadata address:
+    // it counts every request that reaches it.
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let trap = Router::new().fallback(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { "stolen" }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let trap_addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, trap).await;
+    });
+
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "fixture", "hostile").await;
+    for target in [
+        format!("http://{trap_addr}/latest/meta-data/"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+    ] {
+        let base = redirecting_server(target.clone()).await;
+        let conn = connect(&component, "redir", Arc::new(egress(&base, TOKEN)));
+        let seen = conn
+            .action("work-order", "1", "echo", json!({}))
+            .await
+            .expect("the adapter gets the redirect response itself");
+        let seen = serde_json::Value::Object(seen);
+        assert_eq!(seen["status"], 302, "{seen}");
+        assert!(!seen.to_string().contains(TOKEN));
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a redirect was followed"
+    );
+}
