@@ -20,9 +20,13 @@ pub mod capabilities;
 pub mod connections;
 pub mod demo;
 pub mod egress;
+pub mod governor;
+pub mod health;
 pub mod registry;
 pub mod runtime;
 pub mod validate;
+pub mod vault;
+pub mod webhooks;
 
 pub use adapter::{Adapter, CallError, NativeAdapter};
 pub use connections::{Connection, ListOptions, RecordPage};

@@ -85,6 +85,15 @@ pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
                     "auth: logout path `{out}` must be relative to the base URL"
                 ));
             }
+            if !s.token_pointer.is_empty() && !s.token_pointer.starts_with('/') {
+                problems.push(format!(
+                    "auth: token pointer `{}` is not a JSON pointer",
+                    s.token_pointer
+                ));
+            }
+            if s.username_field.is_empty() || s.password_field.is_empty() {
+                problems.push("auth: the login request's field names must be given".to_owned());
+            }
             if !is_header_name(&s.token_header) {
                 problems.push(format!("auth: `{}` is not a header name", s.token_header));
             }
@@ -336,6 +345,9 @@ mod tests {
         assert!(adapter_info(&i).is_empty());
         i.auth = AuthScheme::SessionLogin(plantwire_sdk::contract::SessionLogin {
             login_path: "https://evil.example.com/auth".into(),
+            username_field: "email".into(),
+            password_field: "password".into(),
+            token_pointer: "/result/sessionToken".into(),
             token_header: "Session Token".into(),
             logout_path: None,
         });

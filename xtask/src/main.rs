@@ -4,8 +4,16 @@
 //!   fixtures under `tests/fixtures/`) for `wasm32-wasip2` and copies them to
 //!   `<target>/adapters/<system>.wasm` and `<target>/fixtures/<name>.wasm`.
 //! - `cargo xtask demo [ARGS]`: builds, then runs `plantwire demo` on those adapters.
-//! - `cargo xtask test [ARGS]`: builds, then runs `cargo test --workspace [ARGS]`.
+//! - `cargo xtask test [ARGS]`: builds, prepares the Python verifier (below), then runs
+//!   `cargo test --workspace [ARGS]`.
 //! - `cargo xtask bench [ARGS]`: builds, then runs the criterion benchmarks.
+//!
+//! The webhook tests check our Standard Webhooks signatures with an independent
+//! implementation, the `standardwebhooks` package from PyPI: `test` keeps a venv with it at
+//! `<target>/python` (created and installed once) and passes its interpreter to the tests as
+//! `PLANTWIRE_PYTHON` (unless that is already set). Without `python3` (or its `venv`/`pip`)
+//! it warns and leaves the variable unset; the tests then say loudly that they skipped that
+//! check.
 //!
 //! Nested cargo runs happen here, never in a build script, so the target directory's lock is
 //! never taken twice.
@@ -16,6 +24,10 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// The independent Standard Webhooks implementation the webhook tests verify against.
+const PY_PACKAGE: &str = "standardwebhooks";
+const PY_VERSION: &str = "1.1.0";
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -123,6 +135,87 @@ fn build(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((adapter_dir, fixture_dir))
 }
 
+/// The venv's interpreter.
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+/// Whether `python` imports the pinned version of the package.
+fn has_package(python: &Path) -> bool {
+    let check = format!(
+        "import importlib.metadata as m, standardwebhooks.webhooks; \
+         raise SystemExit(m.version('{PY_PACKAGE}') != '{PY_VERSION}')"
+    );
+    Command::new(python)
+        .args(["-c", &check])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+/// Makes sure `<target>/python` is a venv with the pinned `standardwebhooks`; returns its
+/// interpreter, or `None` (after saying why) when Python is not usable here.
+fn prepare_python(target: &Path) -> Option<PathBuf> {
+    let venv = target.join("python");
+    let python = venv_python(&venv);
+    if python.exists() && has_package(&python) {
+        return Some(python);
+    }
+    let warn = |why: &str| {
+        eprintln!("xtask: WARNING: {why}");
+        eprintln!(
+            "xtask: WARNING: webhook signatures will NOT be checked against the independent \
+             {PY_PACKAGE} implementation (PLANTWIRE_PYTHON is not set)"
+        );
+    };
+    if !python.exists() {
+        eprintln!("xtask: creating a Python venv at {}", venv.display());
+        let created = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        match created {
+            Ok(status) if status.success() && python.exists() => {}
+            Ok(status) => {
+                warn(&format!("`python3 -m venv` failed ({status})"));
+                return None;
+            }
+            Err(e) => {
+                warn(&format!("python3 is not available ({e})"));
+                return None;
+            }
+        }
+    }
+    eprintln!(
+        "xtask: installing {PY_PACKAGE}=={PY_VERSION} into {}",
+        venv.display()
+    );
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(format!("{PY_PACKAGE}=={PY_VERSION}"))
+        .status();
+    match installed {
+        Ok(status) if status.success() && has_package(&python) => Some(python),
+        Ok(status) => {
+            warn(&format!("pip could not install {PY_PACKAGE} ({status})"));
+            None
+        }
+        Err(e) => {
+            warn(&format!("pip is not available ({e})"));
+            None
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let root = workspace_root();
     let mut args = std::env::args().skip(1);
@@ -150,12 +243,22 @@ fn main() -> anyhow::Result<()> {
         }
         "test" => {
             let (adapters, fixtures) = build(&root)?;
+            let python = match std::env::var_os("PLANTWIRE_PYTHON") {
+                Some(given) => {
+                    eprintln!("xtask: using PLANTWIRE_PYTHON={}", given.to_string_lossy());
+                    Some(PathBuf::from(given))
+                }
+                None => prepare_python(&target_dir(&root)),
+            };
             let mut cmd = cargo();
             cmd.current_dir(&root)
                 .env("PLANTWIRE_ADAPTERS", &adapters)
                 .env("PLANTWIRE_FIXTURES", &fixtures)
                 .args(["test", "--workspace"])
                 .args(&rest);
+            if let Some(python) = python {
+                cmd.env("PLANTWIRE_PYTHON", python);
+            }
             run(cmd)?;
         }
         "bench" => {

@@ -361,6 +361,11 @@ pub enum AuthScheme {
 pub struct SessionLogin {
     /// Login endpoint relative to the base URL.
     pub login_path: String,
+    /// JSON field names of the user name and password in the login request.
+    pub username_field: String,
+    pub password_field: String,
+    /// JSON pointer to the session token in the login response (`/result/sessionToken`).
+    pub token_pointer: String,
     /// Header carrying the session token.
     pub token_header: String,
     /// Logout endpoint relative to the base URL.

@@ -53,6 +53,7 @@ impl http::Http for HostHttp {
                 wit_http::HttpError::Timeout => HttpError::Timeout,
                 wit_http::HttpError::ResponseTooLarge(n) => HttpError::ResponseTooLarge(n),
                 wit_http::HttpError::Connection(r) => HttpError::Connection(r),
+                wit_http::HttpError::RateLimited(ms) => HttpError::RateLimited(ms),
             }),
         }
     }
@@ -231,6 +232,9 @@ fn info_to_wit(info: c::AdapterInfo) -> t::AdapterInfo {
             c::AuthScheme::Basic => t::AuthScheme::Basic,
             c::AuthScheme::SessionLogin(s) => t::AuthScheme::SessionLogin(t::SessionLogin {
                 login_path: s.login_path,
+                username_field: s.username_field,
+                password_field: s.password_field,
+                token_pointer: s.token_pointer,
                 token_header: s.token_header,
                 logout_path: s.logout_path,
             }),

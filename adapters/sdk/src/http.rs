@@ -105,6 +105,9 @@ pub enum HttpError {
     ResponseTooLarge(u64),
     /// The connection failed.
     Connection(String),
+    /// The connection's rate budget is spent for longer than a call may wait; retry after
+    /// this many milliseconds.
+    RateLimited(u64),
 }
 
 impl std::fmt::Display for HttpError {
@@ -118,6 +121,12 @@ impl std::fmt::Display for HttpError {
                 write!(f, "the response is larger than {limit} bytes")
             }
             HttpError::Connection(r) => write!(f, "connection failed: {r}"),
+            HttpError::RateLimited(ms) => {
+                write!(
+                    f,
+                    "the connection's rate budget is spent; retry after {ms} ms"
+                )
+            }
         }
     }
 }
@@ -129,6 +138,7 @@ impl From<HttpError> for AdapterError {
     /// transient, policy refusals are reported as forbidden.
     fn from(e: HttpError) -> AdapterError {
         match e {
+            HttpError::RateLimited(ms) => AdapterError::RateLimited(Some(ms)),
             HttpError::Timeout | HttpError::Connection(_) => AdapterError::Transient(e.to_string()),
             HttpError::ResponseTooLarge(_) | HttpError::InvalidRequest(_) => {
                 AdapterError::Upstream(UpstreamError {

@@ -41,6 +41,7 @@ pub(crate) fn http_error_to_wit(e: sdk::HttpError) -> wit_http::HttpError {
         E::Timeout => wit_http::HttpError::Timeout,
         E::ResponseTooLarge(n) => wit_http::HttpError::ResponseTooLarge(n),
         E::Connection(r) => wit_http::HttpError::Connection(r),
+        E::RateLimited(ms) => wit_http::HttpError::RateLimited(ms),
     }
 }
 
@@ -134,6 +135,9 @@ pub(crate) fn info_from_wit(info: t::AdapterInfo) -> sdk::AdapterInfo {
             t::AuthScheme::SessionLogin(s) => {
                 sdk::AuthScheme::SessionLogin(sdk::contract::SessionLogin {
                     login_path: s.login_path,
+                    username_field: s.username_field,
+                    password_field: s.password_field,
+                    token_pointer: s.token_pointer,
                     token_header: s.token_header,
                     logout_path: s.logout_path,
                 })

@@ -14,11 +14,13 @@
 //!
 //! Simulators:
 //! * [`maintainx`] — MaintainX REST API v1.
+//! * [`auth`] — the auth rituals the host applies: session login, OAuth 2.0, HMAC signatures.
 //!
 //! Layout: `recorder` (request log), `faults` (fault injection), `rate_limit` (fixed-window
 //! budgets), `clock` (timestamps), `server` (serving a router on an ephemeral port), and one
 //! module per simulated system.
 
+pub mod auth;
 mod clock;
 pub mod faults;
 pub mod maintainx;

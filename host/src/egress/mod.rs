@@ -12,9 +12,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use plantwire_sdk::{AuthScheme, HttpError, Request, Response};
+
+use crate::governor::{Governor, GovernorConfig, GovernorError};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use url::Url;
+
+mod auth;
+
+pub use auth::RefreshTokenStore;
 
 /// Sends an adapter's request to its system. Implemented by [`Egress`]; benchmarks and tests
 /// may provide canned responses.
@@ -30,10 +36,24 @@ pub enum Credential {
     None,
     /// A bearer token or an API key, depending on the adapter's auth scheme.
     Token(SecretString),
-    /// User name and password for HTTP basic.
+    /// User name and password (HTTP basic, or a session login).
     Basic {
         user: String,
         password: SecretString,
+    },
+    /// OAuth 2.0 client credentials, with the refresh token when the system issues one and
+    /// the store that persists a rotated refresh token before it is used.
+    OAuth2 {
+        client_id: String,
+        client_secret: SecretString,
+        refresh_token: Option<SecretString>,
+        store: Option<Arc<dyn RefreshTokenStore>>,
+    },
+    /// Keys for per-request HMAC URL signatures (Fiix).
+    Hmac {
+        access_key: String,
+        app_key: String,
+        secret_key: SecretString,
     },
 }
 
@@ -48,6 +68,11 @@ impl std::fmt::Debug for Credential {
                     "Credential::Basic {{ user: {user:?}, password: [REDACTED] }}"
                 )
             }
+            Credential::OAuth2 { client_id, .. } => write!(
+                f,
+                "Credential::OAuth2 {{ client_id: {client_id:?}, secrets: [REDACTED] }}"
+            ),
+            Credential::Hmac { .. } => f.write_str("Credential::Hmac([REDACTED])"),
         }
     }
 }
@@ -67,6 +92,8 @@ pub struct EgressConfig {
     /// Origins besides the base URL's that the operator grants this connection. A request
     /// goes to one only if the adapter also declares it (`adapter-info.extra-origins`).
     pub granted_origins: Vec<Url>,
+    /// Rate budget, concurrency and retries of all traffic to the connection.
+    pub governor: GovernorConfig,
 }
 
 impl EgressConfig {
@@ -78,6 +105,12 @@ impl EgressConfig {
             timeout: Duration::from_secs(30),
             max_response_bytes: 16 << 20,
             granted_origins: Vec::new(),
+            // Requests wait for the rate budget at most 20 s, inside the runtime's default
+            // 30 s call deadline; a longer wait reaches the adapter as `rate-limited`.
+            governor: GovernorConfig {
+                max_wait: Duration::from_secs(20),
+                ..GovernorConfig::default()
+            },
         }
     }
 }
@@ -113,19 +146,19 @@ pub struct Egress {
     base: String,
     /// Origins both declared by the adapter and granted by the operator.
     extra_origins: Vec<url::Origin>,
-    auth: AuthScheme,
-    credential: Credential,
+    scheme: AuthScheme,
+    auth: auth::Auth,
+    /// The connection's rate budget and retry policy, shared by all its traffic.
+    governor: Governor,
     /// Header names the adapter may not set (the auth scheme's own included).
     forbidden: Vec<String>,
-    /// Byte strings scrubbed from responses: the secret in every form it is sent.
-    secrets: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Egress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Egress")
             .field("base", &self.base)
-            .field("auth", &self.auth)
+            .field("auth", &self.scheme)
             .finish_non_exhaustive()
     }
 }
@@ -227,38 +260,9 @@ impl Egress {
 
         let mut forbidden: Vec<String> =
             FORBIDDEN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-        let mut secrets = Vec::new();
-        match (&auth, &credential) {
-            (AuthScheme::None, _) => {}
-            (AuthScheme::Bearer | AuthScheme::ApiKeyQuery(_), Credential::Token(t)) => {
-                secrets.push(t.expose_secret().as_bytes().to_vec());
-            }
-            (AuthScheme::ApiKeyHeader(h), Credential::Token(t)) => {
-                HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| EgressError::Credential(format!("`{h}` is not a header name")))?;
-                forbidden.push(h.to_ascii_lowercase());
-                secrets.push(t.expose_secret().as_bytes().to_vec());
-            }
-            (AuthScheme::Basic, Credential::Basic { user, password }) => {
-                secrets.push(password.expose_secret().as_bytes().to_vec());
-                let encoded =
-                    base64_encode(format!("{user}:{}", password.expose_secret()).as_bytes());
-                secrets.push(encoded.into_bytes());
-            }
-            (
-                AuthScheme::SessionLogin(_)
-                | AuthScheme::Oauth2ClientCredentials(_)
-                | AuthScheme::HmacUrlSignature,
-                _,
-            ) => return Err(EgressError::UnsupportedScheme(auth.describe())),
-            (scheme, _) => {
-                return Err(EgressError::Credential(format!(
-                    "the adapter uses {} but the connection's credential is of another kind",
-                    scheme.describe()
-                )));
-            }
-        }
-        secrets.retain(|s| !s.is_empty());
+        let auth_state = auth::Auth::new(&auth, credential, &mut forbidden)?;
+        let governor = Governor::new(config.governor.clone())
+            .map_err(|e| EgressError::Client(format!("rate governor: {e}")))?;
 
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -282,10 +286,10 @@ impl Egress {
             config,
             base,
             extra_origins,
-            auth,
-            credential,
+            scheme: auth,
+            auth: auth_state,
+            governor,
             forbidden,
-            secrets,
         })
     }
 
@@ -366,7 +370,7 @@ impl Egress {
 
     fn scrub(&self, bytes: Vec<u8>) -> Vec<u8> {
         let mut out = bytes;
-        for secret in &self.secrets {
+        for secret in &self.auth.secrets() {
             if memchr::memmem::find(&out, secret).is_none() {
                 continue;
             }
@@ -385,46 +389,10 @@ impl Egress {
     }
 }
 
-#[async_trait]
-impl Upstream for Egress {
-    async fn send(&self, req: Request) -> Result<Response, HttpError> {
-        let method = req.method.to_ascii_uppercase();
-        if !METHODS.contains(&method.as_str()) {
-            return Err(HttpError::InvalidRequest(format!(
-                "method `{}` is not allowed",
-                truncate(&method, 20)
-            )));
-        }
-        let mut url = self.resolve(&req.path)?;
-        let headers = self.headers(&req)?;
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| HttpError::InvalidRequest("bad method".into()))?;
-
-        if let (AuthScheme::ApiKeyQuery(param), Credential::Token(t)) =
-            (&self.auth, &self.credential)
-        {
-            url.query_pairs_mut().append_pair(param, t.expose_secret());
-        }
-        let mut builder = self.client.request(method, url).headers(headers);
-        builder = match (&self.auth, &self.credential) {
-            (AuthScheme::Bearer, Credential::Token(t)) => builder.bearer_auth(t.expose_secret()),
-            (AuthScheme::ApiKeyHeader(h), Credential::Token(t)) => {
-                let mut value = HeaderValue::from_str(t.expose_secret()).map_err(|_| {
-                    HttpError::InvalidRequest("the credential is not a valid header value".into())
-                })?;
-                value.set_sensitive(true);
-                builder.header(h.as_str(), value)
-            }
-            (AuthScheme::Basic, Credential::Basic { user, password }) => {
-                builder.basic_auth(user, Some(password.expose_secret()))
-            }
-            _ => builder,
-        };
-        if let Some(body) = req.body {
-            builder = builder.body(body);
-        }
-
-        let mut resp = builder.send().await.map_err(map_reqwest)?;
+impl Egress {
+    /// Reads a response under the size cap, drops cookies (the jar keeps them) and scrubs
+    /// every secret of the connection from headers and body.
+    pub(crate) async fn read(&self, mut resp: reqwest::Response) -> Result<Response, HttpError> {
         let limit = self.config.max_response_bytes;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(HttpError::ResponseTooLarge(limit));
@@ -432,7 +400,6 @@ impl Upstream for Egress {
         let status = resp.status().as_u16();
         let mut headers = Vec::with_capacity(resp.headers().len());
         for (name, value) in resp.headers() {
-            // Cookies belong to the host's per-connection jar, never to the adapter.
             if name == reqwest::header::SET_COOKIE {
                 continue;
             }
@@ -454,6 +421,79 @@ impl Upstream for Egress {
             headers,
             body: self.scrub(body),
         })
+    }
+
+    /// One attempt: credential applied, sent, read. A 401 with a renewable credential
+    /// (session, OAuth) drops that token and tries once more with a new one.
+    async fn send_once(
+        &self,
+        method: &reqwest::Method,
+        req: &Request,
+        headers: &HeaderMap,
+    ) -> Result<Response, HttpError> {
+        let mut renewed = false;
+        loop {
+            let ticket = match self.auth.prepare(self).await {
+                Ok(ticket) => ticket,
+                Err(auth::PrepareError::Http(e)) => return Err(e),
+                Err(auth::PrepareError::Refused(answer)) => return Ok(answer),
+            };
+            let mut url = self.resolve(&req.path)?;
+            let headers = self.auth.apply(&ticket, &mut url, headers.clone())?;
+            let mut builder = self.client.request(method.clone(), url).headers(headers);
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            let resp = builder.send().await.map_err(map_reqwest)?;
+            let response = self.read(resp).await?;
+            if response.status == 401 && self.auth.renewable() && !renewed {
+                self.auth.invalidate(&ticket).await;
+                renewed = true;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Logs out of a session-login system (call when the host shuts down).
+    pub async fn shutdown(&self) {
+        self.auth.logout(self).await;
+    }
+}
+
+#[async_trait]
+impl Upstream for Egress {
+    async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        let method = req.method.to_ascii_uppercase();
+        if !METHODS.contains(&method.as_str()) {
+            return Err(HttpError::InvalidRequest(format!(
+                "method `{}` is not allowed",
+                truncate(&method, 20)
+            )));
+        }
+        // Policy checks come before any budget is spent or credential obtained.
+        self.resolve(&req.path)?;
+        let headers = self.headers(&req)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| HttpError::InvalidRequest("bad method".into()))?;
+        let idempotency_key = req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("idempotency-key"));
+        let result = self
+            .governor
+            .run(method.as_str(), idempotency_key, || {
+                self.send_once(&method, &req, &headers)
+            })
+            .await;
+        match result {
+            Ok(response) => Ok(response),
+            Err(GovernorError::Upstream { error, .. }) => Err(error),
+            Err(GovernorError::BudgetWait { waited, needed, .. }) => Err(HttpError::RateLimited(
+                u64::try_from(needed.saturating_sub(waited).as_millis()).unwrap_or(u64::MAX),
+            )),
+            Err(e) => Err(HttpError::Connection(format!("rate governor: {e}"))),
+        }
     }
 }
 
