@@ -152,16 +152,35 @@ impl StoredCredential {
         }
     }
 
-    /// The credential as egress applies it, for the kinds egress applies today (token and
-    /// basic); `None` for the others.
-    pub fn to_credential(&self) -> Option<Credential> {
+    /// The credential as egress applies it.
+    pub fn to_credential(&self) -> Credential {
         match self {
-            StoredCredential::Token { token } => Some(Credential::Token(token.clone())),
-            StoredCredential::Basic { user, password } => Some(Credential::Basic {
+            StoredCredential::Token { token } => Credential::Token(token.clone()),
+            StoredCredential::Basic { user, password } => Credential::Basic {
                 user: user.clone(),
                 password: password.clone(),
-            }),
-            StoredCredential::OAuth2 { .. } | StoredCredential::Hmac { .. } => None,
+            },
+            // The refresh-token store (writing a rotated token back to the vault) is attached
+            // by the caller that owns the vault handle.
+            StoredCredential::OAuth2 {
+                client_id,
+                client_secret,
+                refresh_token,
+            } => Credential::OAuth2 {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                refresh_token: refresh_token.clone(),
+                store: None,
+            },
+            StoredCredential::Hmac {
+                access_key,
+                app_key,
+                secret_key,
+            } => Credential::Hmac {
+                access_key: access_key.expose_secret().to_owned(),
+                app_key: app_key.clone(),
+                secret_key: secret_key.clone(),
+            },
         }
     }
 
@@ -501,15 +520,17 @@ mod tests {
     #[test]
     fn egress_gets_the_kinds_it_applies() {
         let kinds = all_kinds();
-        assert!(matches!(
-            kinds[0].to_credential(),
-            Some(Credential::Token(_))
-        ));
+        assert!(matches!(kinds[0].to_credential(), Credential::Token(_)));
         assert!(matches!(
             kinds[1].to_credential(),
-            Some(Credential::Basic { ref user, .. }) if user == "alice"
+            Credential::Basic { ref user, .. } if user == "alice"
         ));
-        assert!(kinds[2].to_credential().is_none());
-        assert!(kinds[4].to_credential().is_none());
+        for kind in &kinds[2..] {
+            let applied = kind.to_credential();
+            assert!(
+                matches!(applied, Credential::OAuth2 { .. } | Credential::Hmac { .. }),
+                "{applied:?}"
+            );
+        }
     }
 }

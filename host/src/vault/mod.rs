@@ -59,3 +59,71 @@ pub trait Vault: Send + Sync + std::fmt::Debug {
     /// The backend's name, for logs and `plantwire doctor`.
     fn backend(&self) -> &'static str;
 }
+
+/// Persists rotated OAuth 2.0 refresh tokens into the connection's vault entry, so egress can
+/// store a new refresh token before it uses it (a lost rotation would lock the connection out).
+#[derive(Debug, Clone)]
+pub struct VaultRefreshTokens {
+    vault: std::sync::Arc<dyn Vault>,
+    id: CredentialId,
+}
+
+impl VaultRefreshTokens {
+    /// Writes rotated refresh tokens into the OAuth 2.0 entry `id` of `vault`.
+    pub fn new(vault: std::sync::Arc<dyn Vault>, id: CredentialId) -> Self {
+        VaultRefreshTokens { vault, id }
+    }
+
+    /// The entry `id` of `vault` as egress applies it; an OAuth 2.0 credential comes with this
+    /// store attached.
+    pub async fn credential(
+        vault: std::sync::Arc<dyn Vault>,
+        id: &CredentialId,
+    ) -> Result<crate::egress::Credential, VaultError> {
+        let stored = vault.get(id).await?;
+        Ok(match stored.to_credential() {
+            crate::egress::Credential::OAuth2 {
+                client_id,
+                client_secret,
+                refresh_token,
+                ..
+            } => crate::egress::Credential::OAuth2 {
+                client_id,
+                client_secret,
+                refresh_token,
+                store: Some(std::sync::Arc::new(VaultRefreshTokens::new(
+                    vault.clone(),
+                    id.clone(),
+                ))),
+            },
+            other => other,
+        })
+    }
+}
+
+#[async_trait]
+impl crate::egress::RefreshTokenStore for VaultRefreshTokens {
+    async fn persist(&self, refresh_token: &secrecy::SecretString) -> Result<(), String> {
+        let current = self.vault.get(&self.id).await.map_err(|e| e.to_string())?;
+        let StoredCredential::OAuth2 {
+            client_id,
+            client_secret,
+            ..
+        } = current
+        else {
+            return Err(format!(
+                "vault entry `{}` is not an OAuth 2.0 credential",
+                self.id
+            ));
+        };
+        let updated = StoredCredential::OAuth2 {
+            client_id,
+            client_secret,
+            refresh_token: Some(refresh_token.clone()),
+        };
+        self.vault
+            .put(&self.id, &updated)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -204,3 +204,68 @@ async fn hmac_signatures_are_checked_and_a_wrong_key_is_refused() {
             .contains("signatureMethod=HmacSHA256")
     );
 }
+
+#[tokio::test]
+async fn a_rotated_refresh_token_lands_in_the_sealed_vault() {
+    use plantwire::vault::{
+        CredentialId, MasterKey, SealedFileVault, StoredCredential, Vault, VaultRefreshTokens,
+    };
+
+    let sim = AuthSim::start().await.expect("sim");
+    let dir = std::env::temp_dir().join(format!("plantwire-auth-vault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let vault: Arc<dyn Vault> = Arc::new(
+        SealedFileVault::create(dir.join("vault.json"), MasterKey::generate()).expect("vault"),
+    );
+    let id = CredentialId::new("oauth-conn").expect("id");
+    vault
+        .put(
+            &id,
+            &StoredCredential::OAuth2 {
+                client_id: auth::OAUTH_CLIENT_ID.into(),
+                client_secret: SecretString::from(auth::OAUTH_CLIENT_SECRET.to_owned()),
+                refresh_token: None,
+            },
+        )
+        .await
+        .expect("put");
+    let credential = VaultRefreshTokens::credential(vault.clone(), &id)
+        .await
+        .expect("credential");
+    let egress = Egress::new(
+        config(&sim.origin()),
+        AuthScheme::Oauth2ClientCredentials(OAuth2 {
+            token_url: "/oauth/token".into(),
+            scopes: vec![],
+        }),
+        credential,
+    )
+    .expect("egress");
+    assert_eq!(
+        egress
+            .send(Request::get("/oauth-api/items"))
+            .await
+            .expect("send")
+            .status,
+        200
+    );
+    sim.revoke_access_tokens();
+    assert_eq!(
+        egress
+            .send(Request::get("/oauth-api/items"))
+            .await
+            .expect("send")
+            .status,
+        200
+    );
+    let StoredCredential::OAuth2 { refresh_token, .. } = vault.get(&id).await.expect("get") else {
+        panic!("kind changed");
+    };
+    assert_eq!(
+        refresh_token.map(|t| t.expose_secret().to_owned()),
+        sim.current_refresh_token(),
+        "the vault holds the refresh token the system will accept next"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

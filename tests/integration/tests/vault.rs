@@ -203,26 +203,22 @@ async fn every_kind_round_trips_through_the_file() {
     assert_eq!(reopened.list().await.unwrap(), ids);
     assert_eq!(reopened.backend(), "sealed-file");
 
-    // The kinds egress applies today convert; the others wait for their auth schemes.
+    // Every kind converts to what egress applies.
     let token = reopened.get(&id("token")).await.unwrap();
     assert!(matches!(
         token.to_credential(),
-        Some(plantwire::Credential::Token(t)) if t.expose_secret() == SECRETS[0]
+        plantwire::Credential::Token(t) if t.expose_secret() == SECRETS[0]
     ));
     let basic = reopened.get(&id("basic")).await.unwrap();
     assert!(matches!(
         basic.to_credential(),
-        Some(plantwire::Credential::Basic { user, password })
+        plantwire::Credential::Basic { user, password }
             if user == "maint-user" && password.expose_secret() == SECRETS[1]
     ));
-    assert!(
-        reopened
-            .get(&id("hmac"))
-            .await
-            .unwrap()
-            .to_credential()
-            .is_none()
-    );
+    assert!(matches!(
+        reopened.get(&id("hmac")).await.unwrap().to_credential(),
+        plantwire::Credential::Hmac { .. }
+    ));
 
     // A refresh token rotates: put replaces, and the old value is gone from the file.
     let rotated = StoredCredential::OAuth2 {
