@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use super::{EndpointRegistry, Event, EventSink, Outbox};
 
 /// An [`EventSink`] that writes each event to the outbox, once for every endpoint that
-/// receives it (an endpoint bound to a tenant receives only that tenant's events).
+/// receives it (an endpoint bound to a tenant receives only that tenant's events), in one
+/// transaction. `emit` blocks for that commit (one fsync); transitions are rare, so callers
+/// on async threads may call it directly.
 #[derive(Debug, Clone)]
 pub struct OutboxSink {
     outbox: Outbox,
