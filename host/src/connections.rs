@@ -14,6 +14,7 @@ use plantwire_sdk::{
 use serde_json::{Map, Value};
 
 use crate::adapter::{Adapter, CallError};
+use crate::health::HealthMonitor;
 
 /// A page of unified records.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +43,7 @@ pub type RecordResult = Result<Map<String, Value>, AdapterError>;
 pub struct Connection {
     id: String,
     adapter: Arc<dyn Adapter>,
+    health: Option<HealthMonitor>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -78,6 +80,40 @@ impl Connection {
         Connection {
             id: id.into(),
             adapter,
+            health: None,
+        }
+    }
+
+    /// Feeds the outcome of every call to `monitor` (healthy, degraded, needs
+    /// reauthorization).
+    pub fn with_health(mut self, monitor: HealthMonitor) -> Connection {
+        self.health = Some(monitor);
+        self
+    }
+
+    /// The connection's health monitor, if it has one.
+    pub fn health(&self) -> Option<&HealthMonitor> {
+        self.health.as_ref()
+    }
+
+    /// Reports a call's outcome to the health monitor. Refusals by the host say nothing about
+    /// the system. A 401 that reaches this point could not be cured by a refresh or re-login
+    /// (egress tries that first). A 403 is not counted: in these APIs it usually refuses one
+    /// record or state (a released purchase order), not the credential.
+    fn observe<T>(&self, result: &Result<T, CallError>) {
+        let Some(health) = &self.health else { return };
+        match result {
+            Ok(_) => health.record_success(),
+            Err(CallError::Adapter(AdapterError::Unauthorized(reason))) => {
+                health.record_auth_failure(401, reason)
+            }
+            Err(CallError::Adapter(AdapterError::Transient(reason))) => {
+                health.record_transient_failure(reason)
+            }
+            Err(CallError::Sandbox(crate::runtime::SandboxError::Deadline(_))) => {
+                health.record_transient_failure("the call ran past its deadline")
+            }
+            Err(_) => {}
         }
     }
 
@@ -148,7 +184,9 @@ impl Connection {
                 filters: options.filters,
                 sort: options.sort,
             })
-            .await?;
+            .await;
+        self.observe(&page);
+        let page = page?;
         let records = page
             .records
             .iter()
@@ -165,7 +203,9 @@ impl Connection {
     pub async fn get(&self, entity: &str, key: &str) -> Result<Map<String, Value>, CallError> {
         self.supported(entity, Operation::Get)?;
         check_key(key)?;
-        to_object(&self.adapter.get(entity, key).await?)
+        let record = self.adapter.get(entity, key).await;
+        self.observe(&record);
+        to_object(&record?)
     }
 
     /// Creates records in batches no larger than the adapter's limit; one result per record,
@@ -190,7 +230,9 @@ impl Connection {
         let batch = decl.max_batch_size.max(1) as usize;
         for chunk in pending.chunks(batch) {
             let (indices, texts): (Vec<usize>, Vec<String>) = chunk.iter().cloned().unzip();
-            let outcome = self.adapter.create(entity, texts).await?;
+            let outcome = self.adapter.create(entity, texts).await;
+            self.observe(&outcome);
+            let outcome = outcome?;
             if outcome.len() != indices.len() {
                 return Err(CallError::InvalidOutput(format!(
                     "create returned {} results for {} records",
@@ -256,19 +298,21 @@ impl Connection {
                 "this system has no concurrency control for this entity (last write wins)",
             ));
         }
-        to_object(
-            &self
-                .adapter
-                .update(entity, key, patch.to_string(), concurrency_token)
-                .await?,
-        )
+        let record = self
+            .adapter
+            .update(entity, key, patch.to_string(), concurrency_token)
+            .await;
+        self.observe(&record);
+        to_object(&record?)
     }
 
     /// Deletes a record.
     pub async fn delete(&self, entity: &str, key: &str) -> Result<(), CallError> {
         self.supported(entity, Operation::Delete)?;
         check_key(key)?;
-        self.adapter.delete(entity, key).await
+        let result = self.adapter.delete(entity, key).await;
+        self.observe(&result);
+        result
     }
 
     /// Runs a named action on a record.
@@ -307,12 +351,12 @@ impl Connection {
                 ));
             }
         }
-        to_object(
-            &self
-                .adapter
-                .action(entity, key, name, input.to_string())
-                .await?,
-        )
+        let record = self
+            .adapter
+            .action(entity, key, name, input.to_string())
+            .await;
+        self.observe(&record);
+        to_object(&record?)
     }
 }
 

@@ -223,3 +223,101 @@ async fn redirects_are_never_followed_with_or_without_the_token() {
         "a redirect was followed"
     );
 }
+
+#[tokio::test]
+async fn a_token_revoked_mid_run_produces_one_webhook_and_recovery_one_more() {
+    use plantwire::health::{HealthConfig, HealthMonitor};
+    use plantwire::webhooks::{Endpoint, EndpointRegistry, EndpointSecret, Outbox, OutboxSink};
+    use plantwire::{CallError, ListOptions};
+
+    let dir = std::env::temp_dir().join(format!("plantwire-revoke-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let outbox = Outbox::open(dir.join("outbox.sqlite3")).expect("outbox");
+    let endpoints = EndpointRegistry::new([Endpoint::new(
+        "ops",
+        url::Url::parse("https://hooks.example.com/plantwire").expect("url"),
+        EndpointSecret::new(secrecy::SecretString::from(
+            "whsec_cGxhbnR3aXJlLXRlc3Qtc2lnbmluZy1rZXktMDA0MiE=".to_owned(),
+        ))
+        .expect("secret"),
+    )
+    .expect("endpoint")])
+    .expect("registry");
+    let monitor = HealthMonitor::new(
+        "mx-prod",
+        None,
+        HealthConfig::default(),
+        Arc::new(OutboxSink::new(outbox.clone(), endpoints)),
+    );
+
+    let sim = MaintainxSim::start(Config {
+        token: TOKEN.to_owned(),
+        ..Config::default()
+    })
+    .await
+    .expect("simulator");
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "adapter", "maintainx").await;
+    let conn = connect(
+        &component,
+        "mx-prod",
+        Arc::new(egress(&sim.base_url(), TOKEN)),
+    )
+    .with_health(monitor.clone());
+
+    conn.list("work-order", ListOptions::default())
+        .await
+        .expect("healthy");
+    sim.faults().revoke_token();
+    // Twenty concurrent calls all meet the revoked token.
+    let mut calls = Vec::new();
+    for _ in 0..20 {
+        let c = conn.clone();
+        calls.push(tokio::spawn(async move {
+            c.list("work-order", ListOptions::default()).await
+        }));
+    }
+    for call in calls {
+        let err = call.await.expect("join").expect_err("revoked");
+        assert!(matches!(
+            err,
+            CallError::Adapter(plantwire::sdk::AdapterError::Unauthorized(_))
+        ));
+    }
+    assert_eq!(monitor.state().label(), "needs-reauthorization");
+    let sent: Vec<_> = outbox
+        .messages(None, 100)
+        .expect("messages")
+        .into_iter()
+        .map(|m| (m.event_type, m.payload))
+        .collect();
+    assert_eq!(sent.len(), 1, "one event per episode: {sent:?}");
+    assert_eq!(sent[0].0, "connection.reauthorization_required");
+    assert!(sent[0].1.contains("mx-prod"));
+    assert!(
+        !sent[0].1.contains(TOKEN),
+        "payloads carry ids and reasons, never secrets"
+    );
+
+    // New credentials: the operator reauthorizes, and the episode ends with one event.
+    sim.faults().restore_token();
+    monitor.reauthorized();
+    conn.list("work-order", ListOptions::default())
+        .await
+        .expect("recovered");
+    let types: Vec<String> = outbox
+        .messages(None, 100)
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "connection.reauthorization_required",
+            "connection.recovered"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
