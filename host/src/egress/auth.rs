@@ -375,20 +375,12 @@ impl Auth {
             s.config.username_field.clone(): s.user,
             s.config.password_field.clone(): s.password.expose_secret(),
         });
-        let resp = egress
+        let request = egress
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(super::map_reqwest)?;
-        let response = egress.read(resp).await?;
-        if !(200..300).contains(&response.status) {
-            return Err(PrepareError::Refused(response));
-        }
-        let json: serde_json::Value = serde_json::from_slice(&response.body)
-            .map_err(|_| HttpError::Connection("the login response is not JSON".to_owned()))?;
+            .body(body.to_string());
+        let json = exchange(egress, request, "login").await?;
         match json
             .pointer(&s.config.token_pointer)
             .and_then(|v| v.as_str())
@@ -450,7 +442,7 @@ impl Auth {
         let basic = super::base64_encode(
             format!("{}:{}", o.client_id, o.client_secret.expose_secret()).as_bytes(),
         );
-        let resp = egress
+        let request = egress
             .client
             .post(url)
             .header(
@@ -461,16 +453,8 @@ impl Auth {
                 reqwest::header::AUTHORIZATION,
                 sensitive(&format!("Basic {basic}"))?,
             )
-            .body(body)
-            .send()
-            .await
-            .map_err(super::map_reqwest)?;
-        let response = egress.read(resp).await?;
-        if !(200..300).contains(&response.status) {
-            return Err(PrepareError::Refused(response));
-        }
-        let json: serde_json::Value = serde_json::from_slice(&response.body)
-            .map_err(|_| HttpError::Connection("the token response is not JSON".to_owned()))?;
+            .body(body);
+        let json = exchange(egress, request, "token").await?;
         let Some(access) = json.get("access_token").and_then(|v| v.as_str()) else {
             return Err(PrepareError::Http(HttpError::Connection(
                 "the token response has no access_token".to_owned(),
@@ -498,6 +482,25 @@ impl Auth {
             .map(|secs| Instant::now() + Duration::from_secs(secs.saturating_sub(30).max(1)));
         Ok((access, expires))
     }
+}
+
+/// Sends a login or token request and parses its JSON answer; a refusal is handed back as
+/// the system's response.
+async fn exchange(
+    egress: &Egress,
+    request: reqwest::RequestBuilder,
+    what: &str,
+) -> Result<serde_json::Value, PrepareError> {
+    let resp = request.send().await.map_err(super::map_reqwest)?;
+    let response = egress.read(resp).await?;
+    if !(200..300).contains(&response.status) {
+        return Err(PrepareError::Refused(response));
+    }
+    serde_json::from_slice(&response.body).map_err(|_| {
+        PrepareError::Http(HttpError::Connection(format!(
+            "the {what} response is not JSON"
+        )))
+    })
 }
 
 /// Fiix-style signature: lowercase hex HMAC-SHA256 over the URL without its scheme.

@@ -143,6 +143,18 @@ impl Upstream for Recording {
     }
 }
 
+/// Serves `app` on `127.0.0.1:0` for the rest of the test; returns its address.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
 /// A connection through `component` to `upstream`.
 pub fn connect(component: &AdapterComponent, id: &str, upstream: Arc<dyn Upstream>) -> Connection {
     Connection::new(id, Arc::new(component.bind(id, upstream)))

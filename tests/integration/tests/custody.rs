@@ -41,13 +41,7 @@ async fn echo_server() -> String {
     let app = Router::new()
         .route("/v1/workorders", get(echo))
         .route("/v1/workorders/{id}", get(echo));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = plantwire_integration_tests::serve(app).await;
     format!("http://{addr}/v1")
 }
 
@@ -173,13 +167,7 @@ async fn redirecting_server(target: String) -> String {
             async move { (StatusCode::FOUND, [("location", target)], "") }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = plantwire_integration_tests::serve(app).await;
     format!("http://{addr}/v1")
 }
 
@@ -193,13 +181,7 @@ async fn redirects_are_never_followed_with_or_without_the_token() {
         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         async { "stolen" }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let trap_addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, trap).await;
-    });
+    let trap_addr = plantwire_integration_tests::serve(trap).await;
 
     let rt = Runtime::new(test_config()).expect("runtime");
     let component = load(&rt, "fixture", "hostile").await;

@@ -80,13 +80,7 @@ impl Receiver {
             .route("/hooks/{token}", post(hook))
             .route("/elsewhere", post(hook))
             .with_state(receiver.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = plantwire_integration_tests::serve(app).await;
         let url = Url::parse(&format!("http://{addr}/hooks/url-t0ken")).expect("url");
         (receiver, url)
     }
