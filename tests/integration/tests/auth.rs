@@ -212,9 +212,7 @@ async fn a_rotated_refresh_token_lands_in_the_sealed_vault() {
     };
 
     let sim = AuthSim::start().await.expect("sim");
-    let dir = std::env::temp_dir().join(format!("plantwire-auth-vault-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = plantwire_integration_tests::Scratch::new("auth-vault");
     let vault: Arc<dyn Vault> = Arc::new(
         SealedFileVault::create(dir.join("vault.json"), MasterKey::generate()).expect("vault"),
     );
@@ -267,5 +265,4 @@ async fn a_rotated_refresh_token_lands_in_the_sealed_vault() {
         sim.current_refresh_token(),
         "the vault holds the refresh token the system will accept next"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

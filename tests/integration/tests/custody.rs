@@ -212,9 +212,7 @@ async fn a_token_revoked_mid_run_produces_one_webhook_and_recovery_one_more() {
     use plantwire::webhooks::{Endpoint, EndpointRegistry, EndpointSecret, Outbox, OutboxSink};
     use plantwire::{CallError, ListOptions};
 
-    let dir = std::env::temp_dir().join(format!("plantwire-revoke-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = plantwire_integration_tests::Scratch::new("revoke");
     let outbox = Outbox::open(dir.join("outbox.sqlite3")).expect("outbox");
     let endpoints = EndpointRegistry::new([Endpoint::new(
         "ops",
@@ -301,5 +299,4 @@ async fn a_token_revoked_mid_run_produces_one_webhook_and_recovery_one_more() {
             "connection.recovered"
         ]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

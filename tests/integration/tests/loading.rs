@@ -83,10 +83,9 @@ async fn core_modules_and_garbage_are_not_components() {
 
 #[tokio::test]
 async fn compiled_components_are_cached_on_disk() {
-    let dir = std::env::temp_dir().join(format!("plantwire-cache-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = plantwire_integration_tests::Scratch::new("cache-test");
     let config = RuntimeConfig {
-        cache_dir: Some(dir.clone()),
+        cache_dir: Some(dir.to_path_buf()),
         ..test_config()
     };
     let bytes = component_bytes("adapter", "maintainx");
@@ -109,7 +108,6 @@ async fn compiled_components_are_cached_on_disk() {
     std::fs::write(dir.join(&name), b"garbage").expect("corrupt");
     let third = Runtime::new(test_config_with(&dir)).expect("runtime");
     assert!(third.load(&bytes).await.is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn test_config_with(dir: &std::path::Path) -> RuntimeConfig {

@@ -12,7 +12,6 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use plantwire::vault::{
     CredentialId, EnvVault, MasterKey, SealedFileVault, StoredCredential, Vault, VaultError,
@@ -31,32 +30,10 @@ const SECRETS: &[&str] = &[
     "sk-0e9b4c8a-SECRET",
 ];
 
-/// A fresh, empty directory under the system's temporary directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use plantwire_integration_tests::Scratch;
 
 fn scratch(name: &str) -> Scratch {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "plantwire-vault-it-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    Scratch(dir)
+    Scratch::new(&format!("vault-it-{name}"))
 }
 
 fn id(s: &str) -> CredentialId {
