@@ -24,6 +24,7 @@ pub mod governor;
 pub mod health;
 pub mod registry;
 pub mod runtime;
+pub mod store;
 pub mod validate;
 pub mod vault;
 pub mod webhooks;

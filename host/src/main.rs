@@ -1,12 +1,24 @@
-//! The `plantwire` command: capability queries, adapter inspection and the demo.
+//! The `plantwire` command: capability queries, adapter inspection, the demo, and the
+//! connection lifecycle on the state directory (`connect`, `connections`, `reauthorize`,
+//! `disconnect`), webhook endpoints and delivery, and the sealed vault's key.
 
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use plantwire::capabilities::{self, Format};
+use plantwire::health::{HealthSnapshot, HealthState};
+use plantwire::store::{
+    ConnectRequest, ConnectionRecord, CredentialKind, DeliveryPass, MAX_CREDENTIAL_BYTES,
+    MasterKeySource, StoreError, VaultBackend, Workspace, WorkspaceConfig, WorkspaceError,
+};
+use plantwire::vault::{AwsSecretsManagerConfig, MasterKey};
 use plantwire::{Registry, Runtime, RuntimeConfig};
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +38,8 @@ struct Cli {
     /// Directory for compiled components; compiling is skipped when a component is cached.
     #[arg(long, global = true, env = "PLANTWIRE_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,12 +62,31 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Runs the tour against a MaintainX simulator on loopback.
+    /// Runs the tour against MaintainX, IBM Maximo and SAP S/4HANA simulators on loopback.
     Demo {
         /// Pages of work orders to list.
         #[arg(long, default_value_t = 3)]
         pages: usize,
     },
+    /// Lists the stored connections with their health.
+    Connections(ConnectionsArgs),
+    /// Makes a connection: probes the system with the credential, then stores both.
+    #[command(after_help = plantwire::store::CREDENTIAL_FORMS)]
+    Connect(ConnectArgs),
+    /// Replaces a connection's credential after probing the system with the new one.
+    #[command(after_help = plantwire::store::CREDENTIAL_FORMS)]
+    Reauthorize(ReauthorizeArgs),
+    /// Removes a connection and its credential.
+    Disconnect {
+        /// The connection's id.
+        id: String,
+    },
+    /// Webhook endpoints and the delivery of their events.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// The sealed vault's master key.
+    #[command(subcommand)]
+    Vault(VaultCommand),
 }
 
 fn default_cache_dir() -> Option<PathBuf> {
@@ -63,7 +96,7 @@ fn default_cache_dir() -> Option<PathBuf> {
         .map(|d| d.join("plantwire"))
 }
 
-async fn registry(runtime: &Runtime, dir: &std::path::Path) -> anyhow::Result<Registry> {
+async fn registry(runtime: &Runtime, dir: &Path) -> anyhow::Result<Registry> {
     let registry = Registry::load_dir(runtime, dir)
         .await
         .with_context(|| format!("loading adapters from {}", dir.display()))?;
@@ -73,18 +106,27 @@ async fn registry(runtime: &Runtime, dir: &std::path::Path) -> anyhow::Result<Re
     Ok(registry)
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// The adapter runtime, made only by the commands that load adapters.
+fn runtime(cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
     let config = RuntimeConfig {
-        cache_dir: cli.cache_dir.clone().or_else(default_cache_dir),
+        cache_dir: cache_dir.or_else(default_cache_dir),
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::new(config)?;
+    Ok(Runtime::new(config)?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let adapters = || Adapters {
+        dir: cli.adapters.clone(),
+        cache_dir: cli.cache_dir.clone(),
+    };
     match cli.command {
         Command::Capabilities {
             system,
             entity,
             format,
         } => {
+            let runtime = runtime(cli.cache_dir.clone())?;
             let registry = registry(&runtime, &cli.adapters).await?;
             let infos: Vec<_> = match &system {
                 Some(id) => match registry.get(id) {
@@ -116,6 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect { file, format } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let runtime = runtime(cli.cache_dir.clone())?;
             let component = runtime
                 .load(&bytes)
                 .await
@@ -169,11 +212,802 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Demo { pages } => {
+            let runtime = runtime(cli.cache_dir.clone())?;
             let registry = registry(&runtime, &cli.adapters).await?;
             let mut out = String::new();
             let result = plantwire::demo::run(&registry, pages, &mut out).await;
             print!("{out}");
             result?;
+        }
+        Command::Connections(args) => connections(&cli.state, &adapters(), args).await?,
+        Command::Connect(args) => connect(&cli.state, &adapters(), args).await?,
+        Command::Reauthorize(args) => {
+            reauthorize(&cli.state, &adapters(), args).await?;
+        }
+        Command::Disconnect { id } => disconnect(&cli.state, &id).await?,
+        Command::Webhooks(command) => webhooks(&cli.state, command).await?,
+        Command::Vault(command) => vault(&cli.state, command).await?,
+    }
+    Ok(())
+}
+
+/// How long `connect`, `reauthorize` and `connections --check` spend delivering the webhook
+/// events they caused; what is left waits in the outbox.
+const DELIVERY_BUDGET: Duration = Duration::from_secs(5);
+
+/// How long `webhooks deliver` (without `--watch`) spends.
+const DELIVER_COMMAND_BUDGET: Duration = Duration::from_secs(60);
+
+/// Where state lives and how the vault is opened (global options).
+#[derive(Debug, clap::Args)]
+struct StateArgs {
+    /// The state directory: connections, their health, webhook endpoints, the outbox and the
+    /// sealed vault [default: $XDG_STATE_HOME/plantwire or ~/.local/state/plantwire].
+    #[arg(long, global = true, env = "PLANTWIRE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// The vault new credentials and webhook secrets go to (existing ones stay where they
+    /// were stored).
+    #[arg(long, global = true, env = "PLANTWIRE_VAULT", value_enum, default_value_t = VaultChoice::Sealed)]
+    vault: VaultChoice,
+    /// The sealed vault file [default: vault.json in the state directory].
+    #[arg(long, global = true, env = "PLANTWIRE_VAULT_FILE")]
+    vault_file: Option<PathBuf>,
+    /// The sealed vault's master key file (64 hex characters, mode 0600). Without it the key
+    /// is read from PLANTWIRE_MASTER_KEY (64 hex characters).
+    #[arg(long, global = true, env = "PLANTWIRE_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+    /// AWS Secrets Manager: the region [default: AWS_REGION or AWS_DEFAULT_REGION]. AWS
+    /// credentials come from the standard chain (environment, profile, web identity, ECS or
+    /// instance role).
+    #[arg(long, global = true, env = "PLANTWIRE_AWS_REGION")]
+    aws_region: Option<String>,
+    /// AWS Secrets Manager: an endpoint instead of the region's (a VPC endpoint; `http` only
+    /// to loopback).
+    #[arg(long, global = true, env = "PLANTWIRE_AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+    /// AWS Secrets Manager: prepended to credential ids to name the secrets.
+    #[arg(
+        long,
+        global = true,
+        env = "PLANTWIRE_AWS_SECRET_PREFIX",
+        default_value = "plantwire/"
+    )]
+    aws_secret_prefix: String,
+    /// AWS Secrets Manager: the KMS key new secrets are encrypted with [default: the
+    /// account's aws/secretsmanager key].
+    #[arg(long, global = true, env = "PLANTWIRE_AWS_KMS_KEY_ID")]
+    aws_kms_key_id: Option<String>,
+}
+
+/// The vault backends offered on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum VaultChoice {
+    /// A sealed file (XChaCha20-Poly1305) under the master key.
+    Sealed,
+    /// PLANTWIRE_CRED_* environment variables (read-only).
+    Env,
+    /// AWS Secrets Manager (see the --aws-* options).
+    Aws,
+}
+
+impl From<VaultChoice> for VaultBackend {
+    fn from(v: VaultChoice) -> VaultBackend {
+        match v {
+            VaultChoice::Sealed => VaultBackend::Sealed,
+            VaultChoice::Env => VaultBackend::Env,
+            VaultChoice::Aws => VaultBackend::Aws,
+        }
+    }
+}
+
+impl StateArgs {
+    fn config(&self) -> anyhow::Result<WorkspaceConfig> {
+        let state_dir = match &self.state_dir {
+            Some(dir) => dir.clone(),
+            None => plantwire::store::default_state_dir().ok_or(WorkspaceError::NoStateDir)?,
+        };
+        Ok(WorkspaceConfig {
+            state_dir,
+            vault: self.vault.into(),
+            vault_file: self.vault_file.clone(),
+            master_key: MasterKeySource::resolve(self.master_key_file.clone()),
+            aws: self.aws_config(),
+        })
+    }
+
+    fn aws_config(&self) -> AwsSecretsManagerConfig {
+        let mut aws = AwsSecretsManagerConfig::from_env();
+        if let Some(region) = &self.aws_region {
+            aws.region = Some(region.clone());
+        }
+        aws.endpoint_url.clone_from(&self.aws_endpoint_url);
+        aws.prefix.clone_from(&self.aws_secret_prefix);
+        aws.kms_key_id.clone_from(&self.aws_kms_key_id);
+        aws
+    }
+
+    fn open(&self) -> anyhow::Result<Workspace> {
+        Ok(Workspace::open(self.config()?)?)
+    }
+}
+
+/// Where adapters come from (global options).
+struct Adapters {
+    dir: PathBuf,
+    cache_dir: Option<PathBuf>,
+}
+
+impl Adapters {
+    async fn load(&self) -> anyhow::Result<Registry> {
+        let runtime = runtime(self.cache_dir.clone())?;
+        registry(&runtime, &self.dir).await
+    }
+}
+
+/// Output formats of lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConnectionsArgs {
+    /// Probe each connection (one page of one record) and update its health; a change is
+    /// announced to the webhook endpoints.
+    #[arg(long)]
+    check: bool,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConnectArgs {
+    /// The connection's id: 1 to 64 of A-Z a-z 0-9 . _ - (not starting with . or -).
+    id: String,
+    /// The system (`plantwire capabilities` lists them).
+    #[arg(long)]
+    system: String,
+    /// The system's API base URL (http or https).
+    #[arg(long)]
+    base_url: String,
+    /// The tenant owning the connection; its events go only to that tenant's endpoints (and
+    /// to endpoints without a tenant).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Allow a loopback, private or link-local base URL (an on-premises system).
+    #[arg(long)]
+    allow_private_network: bool,
+    /// An origin besides the base URL's to grant (the adapter must declare it); repeatable.
+    #[arg(long = "grant-origin", value_name = "ORIGIN")]
+    grant_origins: Vec<String>,
+    /// Seconds one upstream request may take (1 to 300).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
+    /// The credential as JSON (see below); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    credential_file: Option<PathBuf>,
+    /// Store without probing the system first.
+    #[arg(long)]
+    no_check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReauthorizeArgs {
+    /// The connection's id.
+    id: String,
+    /// The new credential as JSON (see below); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    credential_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Adds an endpoint that receives connection events, signed per Standard Webhooks.
+    Add {
+        /// The endpoint's id.
+        id: String,
+        /// Where events are POSTed (http or https).
+        url: String,
+        /// Only this tenant's events; every event when omitted.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The signing secret (`whsec_` and base64 of 24 to 64 bytes) in a file; `-` reads
+        /// standard input. A new one is generated, and shown once, when omitted.
+        #[arg(long, value_name = "FILE")]
+        secret_file: Option<PathBuf>,
+    },
+    /// Lists the endpoints and the outbox.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Removes an endpoint and its secret.
+    Remove {
+        /// The endpoint's id.
+        id: String,
+    },
+    /// Delivers what is due in the outbox: one pass, or until Ctrl-C with `--watch`.
+    Deliver {
+        /// Keep delivering (retries included) until Ctrl-C. The endpoints are read at start:
+        /// restart it after adding or removing one.
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Writes a new random master key to FILE (mode 0600); refuses to overwrite.
+    Keygen {
+        /// Where to write the key.
+        file: PathBuf,
+    },
+    /// Creates the empty sealed vault under the configured master key.
+    Init,
+    /// Re-seals every credential under a new master key.
+    Rotate {
+        /// The new key (from `plantwire vault keygen`).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+    },
+}
+
+/// Reads a secret input from a file or, for `-`, standard input, into a buffer zeroed on
+/// drop; at most `limit` bytes.
+fn read_secret_input(path: &Path, limit: usize) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(limit + 1));
+    let cap = u64::try_from(limit + 1).unwrap_or(u64::MAX);
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("reading {}", path.display()))?;
+        if !meta.is_file() {
+            bail!("{} is not a regular file", path.display());
+        }
+        file.take(cap)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+    }
+    if buf.len() > limit {
+        bail!("the input is larger than {limit} bytes");
+    }
+    Ok(buf)
+}
+
+/// The credential for `system` from `--credential-file`, parsed for its auth scheme.
+async fn read_credential(
+    adapters: &Registry,
+    system: &str,
+    file: Option<&Path>,
+) -> anyhow::Result<Option<plantwire::vault::StoredCredential>> {
+    let Some(file) = file else { return Ok(None) };
+    let Some(component) = adapters.get(system) else {
+        // The workspace names the loaded systems.
+        return Ok(None);
+    };
+    let kind = CredentialKind::for_scheme(&component.info().auth);
+    let input = read_secret_input(file, MAX_CREDENTIAL_BYTES)?;
+    Ok(Some(plantwire::store::parse_credential(&input, kind)?))
+}
+
+fn time(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// `since` and the reason of a health state, for tables.
+fn health_detail(state: &HealthState) -> (String, Option<String>) {
+    match state {
+        HealthState::Healthy => ("-".into(), None),
+        HealthState::Degraded {
+            since,
+            consecutive_failures,
+            last_error,
+        } => (
+            time(*since),
+            Some(format!(
+                "{consecutive_failures} consecutive failures; last: {last_error}"
+            )),
+        ),
+        HealthState::NeedsReauthorization {
+            since,
+            status,
+            reason,
+        } => (time(*since), Some(format!("HTTP {status}: {reason}"))),
+    }
+}
+
+/// A table with left-aligned columns.
+fn table(header: &[&str], rows: &[Vec<String>], notes: &[Option<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (cell, w) in cells.zip(&widths) {
+            out.push_str(&format!("{cell:<w$}  "));
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&mut header.iter().copied());
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+        if let Some(Some(note)) = notes.get(i) {
+            out.push_str(&format!("  reason: {note}\n"));
+        }
+    }
+    out
+}
+
+fn connection_json(record: &ConnectionRecord, health: &HealthSnapshot) -> serde_json::Value {
+    let mut h = serde_json::to_value(&health.state).unwrap_or_default();
+    if let Some(obj) = h.as_object_mut() {
+        obj.insert(
+            "consecutiveFailures".into(),
+            health.consecutive_failures.into(),
+        );
+    }
+    serde_json::json!({
+        "id": record.id,
+        "system": record.system,
+        "baseUrl": record.base_url.as_str(),
+        "tenant": record.tenant,
+        "vault": record.vault.as_str(),
+        "credentialId": record.credential_id.as_ref().map(|c| c.as_str()),
+        "allowPrivateNetwork": record.allow_private_network,
+        "grantedOrigins": record.granted_origins.iter().map(|o| o.origin().ascii_serialization()).collect::<Vec<_>>(),
+        "timeoutSeconds": record.timeout.as_secs(),
+        "createdAt": time(record.created_at),
+        "updatedAt": time(record.updated_at),
+        "health": h,
+    })
+}
+
+/// One bounded delivery pass after a command that may have emitted events; says on stderr
+/// what became of them.
+async fn deliver_after(workspace: &Workspace) {
+    match workspace.deliver(DELIVERY_BUDGET).await {
+        Ok(pass) => report_delivery(&pass, true),
+        Err(e) => eprintln!(
+            "warning: webhook events are in the outbox but could not be delivered now ({e:#}); `plantwire webhooks deliver` retries"
+        ),
+    }
+}
+
+fn report_delivery(pass: &DeliveryPass, quiet_when_idle: bool) {
+    for (id, reason) in &pass.skipped {
+        eprintln!("warning: webhook endpoint {id} was skipped: {reason}");
+    }
+    let idle = pass.delivered == 0 && pass.pending == 0 && pass.failed == 0;
+    if quiet_when_idle && idle {
+        return;
+    }
+    let mut parts = vec![format!("{} delivered", pass.delivered)];
+    if pass.failed > 0 {
+        parts.push(format!("{} given up", pass.failed));
+    }
+    if pass.pending > 0 {
+        parts.push(format!(
+            "{} pending in the outbox (`plantwire webhooks deliver` retries them)",
+            pass.pending
+        ));
+    }
+    eprintln!("webhooks: {}", parts.join(", "));
+}
+
+/// A workspace error, with the next step where there is an obvious one.
+fn explain(e: WorkspaceError, id: &str) -> anyhow::Error {
+    match e {
+        WorkspaceError::Store(StoreError::AlreadyExists {
+            what: "connection", ..
+        }) => anyhow::anyhow!(
+            "connection `{id}` already exists; `plantwire reauthorize {id}` replaces its credential, `plantwire disconnect {id}` removes it"
+        ),
+        WorkspaceError::Store(StoreError::NotFound {
+            what: "connection", ..
+        }) => anyhow::anyhow!("no connection `{id}` (`plantwire connections` lists them)"),
+        WorkspaceError::Egress(e @ plantwire::egress::EgressError::PrivateAddress(_)) => {
+            anyhow::anyhow!("{e} (on the command line: --allow-private-network)")
+        }
+        other => other.into(),
+    }
+}
+
+async fn connections(
+    state: &StateArgs,
+    adapters: &Adapters,
+    args: ConnectionsArgs,
+) -> anyhow::Result<()> {
+    let workspace = if args.check {
+        Some(state.open()?)
+    } else {
+        Workspace::open_existing(state.config()?)?
+    };
+    let Some(workspace) = workspace else {
+        match args.format {
+            ListFormat::Table => println!("no connections (`plantwire connect` makes one)"),
+            ListFormat::Json => println!("[]"),
+        }
+        return Ok(());
+    };
+    let mut checks = std::collections::BTreeMap::new();
+    let mut unchecked = 0;
+    if args.check && !workspace.store().connections()?.is_empty() {
+        let registry = adapters.load().await?;
+        for outcome in workspace.check_all(&registry).await? {
+            if args.format == ListFormat::Table {
+                match &outcome.result {
+                    Ok(p) => {
+                        println!(
+                            "{}: {} (listed {} {})",
+                            outcome.id,
+                            outcome.health.label(),
+                            p.records,
+                            p.entity
+                        );
+                        if matches!(outcome.health, HealthState::NeedsReauthorization { .. }) {
+                            println!(
+                                "  the stored credential works again; `plantwire reauthorize {}` confirms it (or supplies a new one)",
+                                outcome.id
+                            );
+                        }
+                    }
+                    Err(e) => println!("{}: {} ({e})", outcome.id, outcome.health.label()),
+                }
+            }
+            if outcome
+                .result
+                .as_ref()
+                .is_err_and(|e| e.starts_with("cannot check"))
+            {
+                unchecked += 1;
+            }
+            checks.insert(outcome.id.clone(), outcome.result);
+        }
+        if args.format == ListFormat::Table {
+            println!();
+        }
+    }
+    let list = workspace.connections()?;
+    match args.format {
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> = list
+                .iter()
+                .map(|(record, health)| {
+                    let mut v = connection_json(record, health);
+                    if let (Some(obj), Some(check)) = (v.as_object_mut(), checks.get(&record.id)) {
+                        obj.insert(
+                            "check".into(),
+                            match check {
+                                Ok(p) => serde_json::json!({"ok": true, "entity": p.entity}),
+                                Err(e) => serde_json::json!({"ok": false, "error": e}),
+                            },
+                        );
+                    }
+                    v
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&items)?);
+        }
+        ListFormat::Table if list.is_empty() => {
+            println!("no connections (`plantwire connect` makes one)");
+        }
+        ListFormat::Table => {
+            let mut rows = Vec::new();
+            let mut notes = Vec::new();
+            for (record, health) in &list {
+                let (since, note) = health_detail(&health.state);
+                rows.push(vec![
+                    record.id.clone(),
+                    record.system.clone(),
+                    health.state.label().to_owned(),
+                    since,
+                    record.tenant.clone().unwrap_or_else(|| "-".into()),
+                    record.vault.to_string(),
+                    record.base_url.to_string(),
+                ]);
+                notes.push(note);
+            }
+            print!(
+                "{}",
+                table(
+                    &[
+                        "ID", "SYSTEM", "HEALTH", "SINCE", "TENANT", "VAULT", "BASE URL"
+                    ],
+                    &rows,
+                    &notes
+                )
+            );
+        }
+    }
+    if args.check {
+        deliver_after(&workspace).await;
+    }
+    if unchecked > 0 {
+        bail!("{unchecked} connection(s) could not be checked");
+    }
+    Ok(())
+}
+
+async fn connect(state: &StateArgs, adapters: &Adapters, args: ConnectArgs) -> anyhow::Result<()> {
+    let workspace = state.open()?;
+    if workspace
+        .store()
+        .connection(&args.id)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return Err(explain(
+            WorkspaceError::Store(StoreError::AlreadyExists {
+                what: "connection",
+                id: args.id.clone(),
+            }),
+            &args.id,
+        ));
+    }
+    let registry = adapters.load().await?;
+    let credential =
+        read_credential(&registry, &args.system, args.credential_file.as_deref()).await?;
+    let request = ConnectRequest {
+        id: args.id.clone(),
+        system: args.system,
+        base_url: args.base_url,
+        tenant: args.tenant,
+        allow_private_network: args.allow_private_network,
+        granted_origins: args.grant_origins,
+        timeout: Some(Duration::from_secs(args.timeout)),
+        credential,
+        check: !args.no_check,
+    };
+    let (record, probe) = workspace
+        .connect(&registry, request)
+        .await
+        .map_err(|e| explain(e, &args.id))?;
+    let probed = match probe {
+        Some(p) => format!("the probe listed {} {}", p.records, p.entity),
+        None => "not probed (--no-check)".to_owned(),
+    };
+    println!(
+        "connected {} ({} at {}): healthy; {probed}",
+        record.id, record.system, record.base_url
+    );
+    if let Some(cid) = &record.credential_id {
+        println!("credential stored as `{cid}` in the {} vault", record.vault);
+    }
+    deliver_after(&workspace).await;
+    Ok(())
+}
+
+async fn reauthorize(
+    state: &StateArgs,
+    adapters: &Adapters,
+    args: ReauthorizeArgs,
+) -> anyhow::Result<()> {
+    let workspace = state.open()?;
+    let Some(record) = workspace.store().connection(&args.id)? else {
+        return Err(explain(
+            WorkspaceError::Store(StoreError::NotFound {
+                what: "connection",
+                id: args.id.clone(),
+            }),
+            &args.id,
+        ));
+    };
+    let registry = adapters.load().await?;
+    let credential =
+        read_credential(&registry, &record.system, args.credential_file.as_deref()).await?;
+    let done = workspace
+        .reauthorize(&registry, &args.id, credential)
+        .await
+        .map_err(|e| explain(e, &args.id))?;
+    println!(
+        "reauthorized {}: {} -> {}; the probe listed {} {}",
+        args.id,
+        done.before.label(),
+        done.after.label(),
+        done.probe.records,
+        done.probe.entity
+    );
+    deliver_after(&workspace).await;
+    Ok(())
+}
+
+async fn disconnect(state: &StateArgs, id: &str) -> anyhow::Result<()> {
+    let Some(workspace) = Workspace::open_existing(state.config()?)? else {
+        return Err(explain(
+            WorkspaceError::Store(StoreError::NotFound {
+                what: "connection",
+                id: id.to_owned(),
+            }),
+            id,
+        ));
+    };
+    let record = workspace.disconnect(id).await.map_err(|e| explain(e, id))?;
+    match (&record.credential_id, record.vault.writable()) {
+        (Some(cid), true) => println!(
+            "disconnected {id}; its credential `{cid}` was removed from the {} vault",
+            record.vault
+        ),
+        (Some(cid), false) => println!(
+            "disconnected {id}; its credential `{cid}` stays in the {} vault",
+            record.vault
+        ),
+        (None, _) => println!("disconnected {id}"),
+    }
+    Ok(())
+}
+
+async fn webhooks(state: &StateArgs, command: WebhooksCommand) -> anyhow::Result<()> {
+    match command {
+        WebhooksCommand::Add {
+            id,
+            url,
+            tenant,
+            secret_file,
+        } => {
+            let secret = match &secret_file {
+                Some(file) => {
+                    let input = read_secret_input(file, 1024)?;
+                    let text = std::str::from_utf8(&input)
+                        .map_err(|_| anyhow::anyhow!("the secret is not UTF-8 text"))?;
+                    Some(SecretString::from(text.trim().to_owned()))
+                }
+                None => None,
+            };
+            let workspace = state.open()?;
+            let (record, generated) = workspace.add_endpoint(&id, &url, tenant, secret).await?;
+            println!(
+                "added webhook endpoint {} -> {} ({})",
+                record.id,
+                record.shown_url(),
+                match &record.tenant {
+                    Some(t) => format!("tenant {t} only"),
+                    None => "every tenant".to_owned(),
+                }
+            );
+            if let Some(secret) = generated {
+                println!(
+                    "signing secret, shown this once (the receiver verifies deliveries with it):\n{}",
+                    secret.expose_secret()
+                );
+            }
+        }
+        WebhooksCommand::List { format } => {
+            let Some(workspace) = Workspace::open_existing(state.config()?)? else {
+                match format {
+                    ListFormat::Table => println!("no webhook endpoints"),
+                    ListFormat::Json => println!("{{\"endpoints\": [], \"outbox\": null}}"),
+                }
+                return Ok(());
+            };
+            let endpoints = workspace.store().endpoints()?;
+            let counts = workspace.outbox().counts()?;
+            match format {
+                ListFormat::Json => {
+                    let items: Vec<serde_json::Value> = endpoints
+                        .iter()
+                        .map(|e| {
+                            serde_json::json!({
+                                "id": e.id,
+                                "origin": e.url.origin().ascii_serialization(),
+                                "tenant": e.tenant,
+                                "vault": e.vault.as_str(),
+                                "secretId": e.secret_id.as_str(),
+                                "createdAt": time(e.created_at),
+                            })
+                        })
+                        .collect();
+                    let out = serde_json::json!({
+                        "endpoints": items,
+                        "outbox": {"pending": counts.pending, "delivered": counts.delivered, "failed": counts.failed},
+                    });
+                    println!("{}", serde_json::to_string_pretty(&out)?);
+                }
+                ListFormat::Table => {
+                    if endpoints.is_empty() {
+                        println!("no webhook endpoints");
+                    } else {
+                        let rows: Vec<Vec<String>> = endpoints
+                            .iter()
+                            .map(|e| {
+                                vec![
+                                    e.id.clone(),
+                                    e.shown_url(),
+                                    e.tenant.clone().unwrap_or_else(|| "(every tenant)".into()),
+                                    e.vault.to_string(),
+                                ]
+                            })
+                            .collect();
+                        print!("{}", table(&["ID", "URL", "TENANT", "VAULT"], &rows, &[]));
+                    }
+                    println!(
+                        "outbox: {} pending, {} delivered, {} given up",
+                        counts.pending, counts.delivered, counts.failed
+                    );
+                }
+            }
+        }
+        WebhooksCommand::Remove { id } => {
+            let Some(workspace) = Workspace::open_existing(state.config()?)? else {
+                bail!("no webhook endpoint `{id}`");
+            };
+            let record = workspace.remove_endpoint(&id).await?;
+            println!("removed webhook endpoint {}", record.id);
+        }
+        WebhooksCommand::Deliver { watch } => {
+            let workspace = state.open()?;
+            if watch {
+                let (dispatcher, skipped) = workspace
+                    .dispatcher(plantwire::webhooks::DispatcherConfig::default())
+                    .await?;
+                for (id, reason) in &skipped {
+                    eprintln!("warning: webhook endpoint {id} was skipped: {reason}");
+                }
+                eprintln!(
+                    "delivering webhooks from {} until Ctrl-C",
+                    workspace.state_dir().display()
+                );
+                dispatcher
+                    .run(async {
+                        if let Err(e) = tokio::signal::ctrl_c().await {
+                            eprintln!("warning: cannot wait for Ctrl-C ({e}); stopping");
+                        }
+                    })
+                    .await;
+                eprintln!("stopped");
+            } else {
+                let pass = workspace.deliver(DELIVER_COMMAND_BUDGET).await?;
+                report_delivery(&pass, false);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn vault(state: &StateArgs, command: VaultCommand) -> anyhow::Result<()> {
+    match command {
+        VaultCommand::Keygen { file } => {
+            let key = MasterKey::generate();
+            key.write_to_file(&file)?;
+            println!(
+                "wrote a new master key (id {}) to {}; keep it safe: the vault cannot be opened without it",
+                key.id(),
+                file.display()
+            );
+        }
+        VaultCommand::Init => {
+            let workspace = state.open()?;
+            let existed = workspace.vault_file().exists();
+            let vault = workspace.sealed_vault(true).await?;
+            println!(
+                "sealed vault {} {} (key id {})",
+                vault.path().display(),
+                if existed { "opens" } else { "created" },
+                vault.key_id().await
+            );
+        }
+        VaultCommand::Rotate { new_key_file } => {
+            let new_key = MasterKey::from_file(&new_key_file)?;
+            let workspace = state.open()?;
+            let id = workspace.rotate_vault(new_key).await?;
+            println!(
+                "re-sealed {} with key {id}; from now on use --master-key-file {} (the old key no longer opens it)",
+                workspace.vault_file().display(),
+                new_key_file.display()
+            );
         }
     }
     Ok(())

@@ -8,12 +8,13 @@
 //!   `cargo test --workspace [ARGS]`.
 //! - `cargo xtask bench [ARGS]`: builds, then runs the criterion benchmarks.
 //!
-//! The webhook tests check our Standard Webhooks signatures with an independent
-//! implementation, the `standardwebhooks` package from PyPI: `test` keeps a venv with it at
-//! `<target>/python` (created and installed once) and passes its interpreter to the tests as
+//! Some tests need Python packages from PyPI: the webhook tests check our Standard Webhooks
+//! signatures with an independent implementation (`standardwebhooks`), and the AWS Secrets
+//! Manager vault tests run against the `moto` emulator in server mode (`moto[server]`). `test`
+//! keeps a venv with both, at pinned versions, at `<target>/python` (created and installed
+//! once, reinstalled when a pinned version changes) and passes its interpreter to the tests as
 //! `PLANTWIRE_PYTHON` (unless that is already set). Without `python3` (or its `venv`/`pip`)
-//! it warns and leaves the variable unset; the tests then say loudly that they skipped that
-//! check.
+//! it warns and leaves the variable unset; the tests then say loudly what they skipped.
 //!
 //! Nested cargo runs happen here, never in a build script, so the target directory's lock is
 //! never taken twice.
@@ -25,9 +26,36 @@ use anyhow::{Context, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
-/// The independent Standard Webhooks implementation the webhook tests verify against.
-const PY_PACKAGE: &str = "standardwebhooks";
-const PY_VERSION: &str = "1.1.0";
+/// A Python package the tests need, at a pinned version.
+struct PyPackage {
+    /// The distribution name, as `importlib.metadata` knows it.
+    name: &'static str,
+    /// Extras to install with it.
+    extras: &'static str,
+    version: &'static str,
+    /// A module that must import.
+    module: &'static str,
+    /// What the tests use it for.
+    purpose: &'static str,
+}
+
+/// Every package of the test venv.
+const PY_PACKAGES: &[PyPackage] = &[
+    PyPackage {
+        name: "standardwebhooks",
+        extras: "",
+        version: "1.1.0",
+        module: "standardwebhooks.webhooks",
+        purpose: "webhook signatures will NOT be checked against the independent implementation",
+    },
+    PyPackage {
+        name: "moto",
+        extras: "[server]",
+        version: "5.2.5",
+        module: "moto.server",
+        purpose: "the AWS Secrets Manager vault will NOT be tested against the emulator",
+    },
+];
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -144,32 +172,34 @@ fn venv_python(venv: &Path) -> PathBuf {
     }
 }
 
-/// Whether `python` imports the pinned version of the package.
-fn has_package(python: &Path) -> bool {
-    let check = format!(
-        "import importlib.metadata as m, standardwebhooks.webhooks; \
-         raise SystemExit(m.version('{PY_PACKAGE}') != '{PY_VERSION}')"
-    );
+/// Whether `python` imports every package at its pinned version.
+fn has_packages(python: &Path) -> bool {
+    let mut check = String::from("import importlib, importlib.metadata as m\n");
+    for p in PY_PACKAGES {
+        check += &format!(
+            "if m.version('{}') != '{}': raise SystemExit(1)\nimportlib.import_module('{}')\n",
+            p.name, p.version, p.module
+        );
+    }
     Command::new(python)
         .args(["-c", &check])
         .output()
         .is_ok_and(|out| out.status.success())
 }
 
-/// Makes sure `<target>/python` is a venv with the pinned `standardwebhooks`; returns its
-/// interpreter, or `None` (after saying why) when Python is not usable here.
+/// Makes sure `<target>/python` is a venv with the pinned packages; returns its interpreter,
+/// or `None` (after saying why) when Python is not usable here.
 fn prepare_python(target: &Path) -> Option<PathBuf> {
     let venv = target.join("python");
     let python = venv_python(&venv);
-    if python.exists() && has_package(&python) {
+    if python.exists() && has_packages(&python) {
         return Some(python);
     }
     let warn = |why: &str| {
-        eprintln!("xtask: WARNING: {why}");
-        eprintln!(
-            "xtask: WARNING: webhook signatures will NOT be checked against the independent \
-             {PY_PACKAGE} implementation (PLANTWIRE_PYTHON is not set)"
-        );
+        eprintln!("xtask: WARNING: {why} (PLANTWIRE_PYTHON is not set)");
+        for p in PY_PACKAGES {
+            eprintln!("xtask: WARNING: without {}: {}", p.name, p.purpose);
+        }
     };
     if !python.exists() {
         eprintln!("xtask: creating a Python venv at {}", venv.display());
@@ -189,8 +219,13 @@ fn prepare_python(target: &Path) -> Option<PathBuf> {
             }
         }
     }
+    let specs: Vec<String> = PY_PACKAGES
+        .iter()
+        .map(|p| format!("{}{}=={}", p.name, p.extras, p.version))
+        .collect();
     eprintln!(
-        "xtask: installing {PY_PACKAGE}=={PY_VERSION} into {}",
+        "xtask: installing {} into {}",
+        specs.join(" "),
         venv.display()
     );
     let installed = Command::new(&python)
@@ -201,12 +236,19 @@ fn prepare_python(target: &Path) -> Option<PathBuf> {
             "--quiet",
             "--disable-pip-version-check",
         ])
-        .arg(format!("{PY_PACKAGE}=={PY_VERSION}"))
+        .args(&specs)
         .status();
     match installed {
-        Ok(status) if status.success() && has_package(&python) => Some(python),
+        Ok(status) if status.success() && has_packages(&python) => Some(python),
+        Ok(status) if status.success() => {
+            warn("pip installed the packages, but they do not import at their pinned versions");
+            None
+        }
         Ok(status) => {
-            warn(&format!("pip could not install {PY_PACKAGE} ({status})"));
+            warn(&format!(
+                "pip could not install {} ({status})",
+                specs.join(" ")
+            ));
             None
         }
         Err(e) => {

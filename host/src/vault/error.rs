@@ -55,6 +55,49 @@ pub enum VaultError {
     /// The vault's storage exists but cannot be parsed.
     #[error("vault storage is corrupt: {0}")]
     Corrupt(String),
+    /// A remote backend could not be reached: connection refused, name resolution, TLS, or no
+    /// answer in time.
+    #[error("the {backend} vault at {endpoint} cannot be reached: {reason}")]
+    Unreachable {
+        /// The backend, as [`Vault::backend`](super::Vault::backend) names it.
+        backend: &'static str,
+        /// Where the backend was looked for (an endpoint URL or a region).
+        endpoint: String,
+        /// What failed, from the transport.
+        reason: String,
+    },
+    /// A remote backend refused the configured credentials, or they lack a permission.
+    #[error("the {backend} vault refused {operation}: {reason}")]
+    Denied {
+        /// The backend that refused.
+        backend: &'static str,
+        /// The refused operation, with the credential it concerned.
+        operation: String,
+        /// The service's error code and message.
+        reason: String,
+    },
+    /// A remote backend failed an operation for another reason.
+    #[error("the {backend} vault failed {operation}: {reason}")]
+    Remote {
+        /// The backend that failed.
+        backend: &'static str,
+        /// The failed operation, with the credential it concerned.
+        operation: String,
+        /// The service's error code (and its message when the request carried no secret).
+        reason: String,
+    },
+    /// A credential is larger than the backend stores.
+    #[error("credential `{id}` is {len} bytes as stored; the {backend} vault holds at most {max}")]
+    TooLarge {
+        /// The credential.
+        id: CredentialId,
+        /// Its size as the backend would store it.
+        len: usize,
+        /// The backend's limit.
+        max: usize,
+        /// The backend.
+        backend: &'static str,
+    },
 }
 
 impl VaultError {

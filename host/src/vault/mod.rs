@@ -8,9 +8,11 @@
 //! |---|---|
 //! | [`SealedFileVault`] | the default: one file, each entry sealed with XChaCha20-Poly1305 under a [`MasterKey`], bound to its id |
 //! | [`EnvVault`] | read-only, from `PLANTWIRE_CRED_*` environment variables |
+//! | [`AwsSecretsManagerVault`] | one AWS Secrets Manager secret per credential, named `<prefix><id>` |
 //!
 //! Every backend checks its configuration when it is opened, so a missing key, file or
-//! variable is an error at start, not at the first request.
+//! variable, an unreachable endpoint or refused credentials is an error at start, not at the
+//! first request.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), plantwire::vault::VaultError> {
@@ -32,12 +34,16 @@
 
 use async_trait::async_trait;
 
+mod aws;
 mod credential;
 mod env;
 mod error;
 mod key;
 mod sealed;
 
+pub use aws::{
+    AwsCredentials, AwsSecretsManagerConfig, AwsSecretsManagerVault, DeletePolicy, MAX_SECRET_BYTES,
+};
 pub use credential::{CredentialId, MAX_ID_LEN, StoredCredential};
 pub use env::EnvVault;
 pub use error::VaultError;
