@@ -14,6 +14,7 @@
 //!
 //! Simulators:
 //! * [`maintainx`] — MaintainX REST API v1.
+//! * [`maximo`] — IBM Maximo REST/JSON (OSLC) API.
 //! * [`auth`] — the auth rituals the host applies: session login, OAuth 2.0, HMAC signatures.
 //!
 //! Layout: `recorder` (request log), `faults` (fault injection), `rate_limit` (fixed-window
@@ -24,10 +25,12 @@ pub mod auth;
 mod clock;
 pub mod faults;
 pub mod maintainx;
+pub mod maximo;
 mod rate_limit;
 pub mod recorder;
 mod server;
 
 pub use faults::Faults;
 pub use maintainx::{Config as MaintainxConfig, MaintainxSim};
+pub use maximo::{Config as MaximoConfig, MaximoSim};
 pub use recorder::RecordedRequest;

@@ -1,0 +1,860 @@
+//! The Maximo adapter against the Maximo simulator, through the real host and the wasm
+//! component: every declared operation, paging across many pages, filters pushed down into
+//! `oslc.where`, BULK creates with per-record results, PATCH with If-Match, the changeStatus
+//! action, and the refusals (stale If-Match, duplicate transactionid, invalid status
+//! transitions, a page larger than the server allows, a wrong API key).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use plantwire::sdk::{AdapterError, AuthScheme, Operation, Support};
+use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Runtime};
+use plantwire_integration_tests::{connect, load, test_config};
+use plantwire_simulators::maximo::{Config, MaximoSim, rest_id};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+
+struct Setup {
+    sim: MaximoSim,
+    conn: Connection,
+}
+
+/// An egress to `base_url` with the adapter's declared auth scheme and `apikey`.
+fn maximo_egress(base_url: &str, apikey: &str) -> Egress {
+    let mut config = EgressConfig::new(url::Url::parse(base_url).expect("base URL"));
+    config.allow_private_network = true;
+    Egress::new(
+        config,
+        AuthScheme::ApiKeyHeader("apikey".to_owned()),
+        Credential::Token(SecretString::from(apikey.to_owned())),
+    )
+    .expect("egress")
+}
+
+/// A connection through the Maximo component to `base_url`, authenticated with `apikey`.
+async fn connect_to(base_url: &str, apikey: &str) -> Connection {
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "adapter", "maximo").await;
+    connect(
+        &component,
+        "maximo-test",
+        Arc::new(maximo_egress(base_url, apikey)),
+    )
+}
+
+async fn setup_with(config: Config) -> Setup {
+    let sim = MaximoSim::start(config).await.expect("simulator");
+    let conn = connect_to(&sim.base_url(), sim.apikey()).await;
+    Setup { sim, conn }
+}
+
+async fn setup() -> Setup {
+    setup_with(Config::default()).await
+}
+
+fn s<'a>(r: &'a Map<String, Value>, f: &str) -> &'a str {
+    r.get(f)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("record has no string `{f}`: {r:?}"))
+}
+
+fn opts(page_size: u32) -> ListOptions {
+    ListOptions {
+        page_size: Some(page_size),
+        ..ListOptions::default()
+    }
+}
+
+/// The decoded query of the last request the simulator received.
+fn last_query(sim: &MaximoSim) -> String {
+    let raw = sim
+        .requests()
+        .pop()
+        .and_then(|r| r.query)
+        .unwrap_or_default();
+    url::form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn the_declaration_loads_and_says_why_for_every_no() {
+    let t = setup().await;
+    let info = t.conn.info().clone();
+    assert_eq!(info.system, "maximo");
+    assert_eq!(info.auth, AuthScheme::ApiKeyHeader("apikey".into()));
+    let served: Vec<&str> = info
+        .entities
+        .iter()
+        .filter(|e| e.list.is_supported())
+        .map(|e| e.native_name.as_str())
+        .collect();
+    assert_eq!(
+        served,
+        [
+            "mxapiwo",
+            "mxapiasset",
+            "mxapipo",
+            "mxapiitem",
+            "mxapiinventory",
+            "mxapilocations",
+            "mxapivendor"
+        ]
+    );
+    let table =
+        plantwire::capabilities::render(&[&info], None, plantwire::capabilities::Format::Markdown);
+    assert!(table.contains("work-order"), "{table}");
+}
+
+#[tokio::test]
+async fn lists_every_work_order_across_pages_without_gaps_or_duplicates() {
+    let t = setup().await;
+    let total = t.sim.count("mxapiwo");
+    let mut seen = HashSet::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = t
+            .conn
+            .list(
+                "work-order",
+                ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(250),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect("list");
+        pages += 1;
+        if pages == 1 {
+            assert_eq!(page.total, Some(total as u64));
+        }
+        for r in &page.records {
+            assert!(
+                seen.insert(s(r, "key").to_owned()),
+                "duplicate {}",
+                s(r, "key")
+            );
+            assert!(r.contains_key("status") && r.contains_key("concurrencyToken"));
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 100, "paging does not end");
+    }
+    assert_eq!(seen.len(), total);
+    assert_eq!(pages, total.div_ceil(250));
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains("pageno=10") && q.contains("oslc.orderBy=+workorderid"),
+        "{q}"
+    );
+}
+
+#[tokio::test]
+async fn filters_and_sorting_are_pushed_down_into_oslc_where() {
+    let t = setup().await;
+    let page = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                filters: vec![
+                    ("status".into(), "completed".into()),
+                    ("siteKey".into(), "BEDFORD".into()),
+                ],
+                sort: Some("-updatedAt".into()),
+                page_size: Some(100),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("filtered list");
+    assert!(!page.records.is_empty());
+    for r in &page.records {
+        assert_eq!(s(r, "status"), "completed");
+        assert!(["COMP", "CLOSE"].contains(&s(r, "nativeStatus")));
+        assert_eq!(s(r, "siteKey"), "BEDFORD");
+    }
+    let stamps: Vec<&str> = page.records.iter().map(|r| s(r, "updatedAt")).collect();
+    let mut sorted = stamps.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(stamps, sorted, "sorted by updatedAt descending");
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains(r#"oslc.where=status in ["COMP","CLOSE"] and siteid="BEDFORD""#),
+        "{q}"
+    );
+    assert!(q.contains("oslc.orderBy=-changedate,+workorderid"), "{q}");
+
+    // A reference filter becomes one condition per key attribute.
+    let asset = t.sim.keys("mxapiasset")[0].clone();
+    let page = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                filters: vec![("assetKey".into(), asset.clone())],
+                page_size: Some(100),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("by asset");
+    assert!(page.records.iter().all(|r| s(r, "assetKey") == asset));
+}
+
+#[tokio::test]
+async fn filters_that_cannot_be_pushed_down_are_refused_before_anything_is_sent() {
+    let t = setup().await;
+    for (field, value) in [("description", "x"), ("title", "50% done"), ("title", "*")] {
+        let err = t
+            .conn
+            .list(
+                "work-order",
+                ListOptions {
+                    filters: vec![(field.into(), value.into())],
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                err.adapter_error(),
+                Some(AdapterError::Invalid(e)) if e[0].field == field
+            ),
+            "{field}={value}: {err}"
+        );
+    }
+    assert!(t.sim.requests().is_empty(), "nothing was sent upstream");
+}
+
+#[tokio::test]
+async fn every_served_entity_lists_and_gets_with_declared_fields_only() {
+    let t = setup().await;
+    let info = t.conn.info().clone();
+    for entity in info.entities.iter().filter(|e| e.list.is_supported()) {
+        let page = t
+            .conn
+            .list(&entity.name, opts(5))
+            .await
+            .unwrap_or_else(|e| panic!("list {}: {e}", entity.name));
+        assert_eq!(page.records.len(), 5, "{}", entity.name);
+        for r in &page.records {
+            for field in r.keys() {
+                let decl = entity
+                    .field(field)
+                    .unwrap_or_else(|| panic!("{}.{field} is not declared", entity.name));
+                assert!(decl.flags.read_list, "{}.{field}", entity.name);
+            }
+        }
+        let key = s(&page.records[0], "key").to_owned();
+        let record = t
+            .conn
+            .get(&entity.name, &key)
+            .await
+            .unwrap_or_else(|e| panic!("get {}: {e}", entity.name));
+        assert_eq!(
+            record, page.records[0],
+            "{}: get equals the list record",
+            entity.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn work_orders_are_created_in_bulk_updated_status_changed_and_deleted() {
+    let t = setup().await;
+    let before = t.sim.count("mxapiwo");
+    let asset = t.sim.keys("mxapiasset")[0].clone();
+    t.sim.clear_requests();
+    let results = t
+        .conn
+        .create(
+            "work-order",
+            vec![
+                json!({"title": "Inspect compressor K-3", "assetKey": asset, "teamKey": "MECH"}),
+                json!({"title": "Nowhere", "siteKey": "NOWHERE"}),
+                json!({"title": "Lubricate gearbox", "colour": "red"}),
+                json!({"title": "Replace filter on AHU-2", "dueAt": "2025-07-01T12:00:00Z"}),
+            ],
+        )
+        .await
+        .expect("batch");
+    assert_eq!(results.len(), 4);
+    let first = results[0].as_ref().expect("created");
+    assert_eq!(s(first, "title"), "Inspect compressor K-3");
+    assert_eq!(s(first, "status"), "open");
+    assert_eq!(s(first, "nativeStatus"), "WAPPR");
+    assert_eq!(s(first, "assetKey"), asset);
+    match &results[1] {
+        Err(AdapterError::Invalid(e)) => {
+            assert_eq!(e[0].field, "siteKey");
+            assert!(e[0].message.contains("BMXAA4153E"), "{}", e[0].message);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(&results[2], Err(AdapterError::Invalid(e)) if e[0].field == "colour"));
+    assert_eq!(
+        s(results[3].as_ref().expect("created"), "dueAt"),
+        "2025-07-01T12:00:00Z"
+    );
+    assert_eq!(
+        t.sim.count("mxapiwo"),
+        before + 2,
+        "only the valid records were written"
+    );
+    let writes: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(writes.len(), 1, "one BULK request for the batch");
+    assert_eq!(writes[0].header("x-method-override"), Some("BULK"));
+    assert!(writes[0].header("transactionid").is_some());
+
+    // Update with the concurrency token, then with the stale one.
+    let key = s(first, "key").to_owned();
+    let token = s(first, "concurrencyToken").to_owned();
+    let updated = t
+        .conn
+        .update(
+            "work-order",
+            &key,
+            json!({"description": "Check discharge temperature"}),
+            Some(token.clone()),
+        )
+        .await
+        .expect("update");
+    assert_eq!(s(&updated, "description"), "Check discharge temperature");
+    assert_ne!(s(&updated, "concurrencyToken"), token);
+    let patch = t.sim.requests().pop().expect("patch");
+    assert_eq!(patch.header("x-method-override"), Some("PATCH"));
+    assert_eq!(patch.header("patchtype"), Some("MERGE"));
+    assert_eq!(
+        patch.header("if-match"),
+        Some(format!("\"{token}\"").as_str())
+    );
+    let err = t
+        .conn
+        .update(
+            "work-order",
+            &key,
+            json!({"title": "Lost update"}),
+            Some(token),
+        )
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    let stored = t.sim.record("mxapiwo", &key).expect("stored");
+    assert_eq!(
+        stored["description"], "Inspect compressor K-3",
+        "nothing changed"
+    );
+
+    // Status: not updatable (the host refuses with the note); change-status is the way.
+    t.sim.clear_requests();
+    let err = t
+        .conn
+        .update("work-order", &key, json!({"status": "completed"}), None)
+        .await
+        .expect_err("refused");
+    match &err {
+        CallError::Refused(AdapterError::Invalid(e)) => {
+            assert!(e[0].message.contains("change-status"), "{err}")
+        }
+        other => panic!("unexpected: {other}"),
+    }
+    assert!(t.sim.requests().is_empty());
+    let done = t
+        .conn
+        .action(
+            "work-order",
+            &key,
+            "change-status",
+            json!({"status": "completed", "memo": "done"}),
+        )
+        .await
+        .expect("complete");
+    assert_eq!(s(&done, "status"), "completed");
+    assert_eq!(s(&done, "nativeStatus"), "COMP");
+    assert!(done.contains_key("completedAt"));
+    let action = t.sim.requests().pop().expect("action");
+    assert_eq!(
+        action
+            .query
+            .as_deref()
+            .map(|q| q.contains("action=wsmethod%3AchangeStatus")),
+        Some(true)
+    );
+    // Maximo's transition rules: back from COMP is refused with its BMXAA codes.
+    for (input, code) in [
+        (json!({"nativeStatus": "APPR"}), "BMXAA4679E"),
+        (json!({"status": "in-progress"}), "BMXAA4638E"),
+    ] {
+        let err = t
+            .conn
+            .action("work-order", &key, "change-status", input)
+            .await
+            .expect_err("invalid transition");
+        match err {
+            CallError::Adapter(AdapterError::Conflict(m)) => assert!(m.contains(code), "{m}"),
+            other => panic!("unexpected: {other}"),
+        }
+    }
+    // A completed work order cannot be deleted: a conflict with Maximo's reason.
+    let err = t
+        .conn
+        .delete("work-order", &key)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+
+    // One still waiting on approval can.
+    let fresh = results[3].as_ref().expect("created");
+    let fresh_key = s(fresh, "key").to_owned();
+    t.conn
+        .delete("work-order", &fresh_key)
+        .await
+        .expect("delete");
+    let err = t
+        .conn
+        .get("work-order", &fresh_key)
+        .await
+        .expect_err("gone");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::NotFound(_))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_create_is_refused_as_a_duplicate_transaction() {
+    let t = setup().await;
+    let before = t.sim.count("mxapilocations");
+    let record = json!({"code": "BR900", "name": "Spare parts cage", "siteKey": "BEDFORD"});
+    let first = t
+        .conn
+        .create("location", vec![record.clone()])
+        .await
+        .expect("create");
+    assert_eq!(
+        s(first[0].as_ref().expect("created"), "key"),
+        "BR900/BEDFORD"
+    );
+    let txn = t
+        .sim
+        .requests()
+        .pop()
+        .and_then(|r| r.header("transactionid").map(str::to_owned))
+        .expect("transactionid sent");
+    t.conn
+        .delete("location", "BR900/BEDFORD")
+        .await
+        .expect("delete");
+    let again = t.conn.create("location", vec![record]).await.expect("call");
+    match &again[0] {
+        Err(AdapterError::Conflict(m)) => assert!(m.contains("transactionid"), "{m}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let replay = t.sim.requests().pop().expect("replay");
+    assert_eq!(replay.header("transactionid"), Some(txn.as_str()));
+    assert_eq!(
+        t.sim.count("mxapilocations"),
+        before,
+        "created once, deleted once"
+    );
+}
+
+#[tokio::test]
+async fn purchase_orders_carry_lines_merge_updates_and_change_status() {
+    let t = setup().await;
+    let vendor = t.sim.keys("mxapivendor")[0].clone();
+    let items = t.sim.keys("mxapiitem");
+    let results = t
+        .conn
+        .create(
+            "purchase-order",
+            vec![json!({
+                "title": "Bearings for line 2",
+                "vendorKey": vendor,
+                "siteKey": "BEDFORD",
+                "dueAt": "2025-08-01T00:00:00Z",
+                "lineItems": [
+                    {"materialKey": items[0], "quantity": 4.0, "price": 12.5},
+                    {"materialKey": items[1], "quantity": 2.0, "price": 30.0}
+                ]
+            })],
+        )
+        .await
+        .expect("create");
+    let po = results[0].as_ref().expect("created");
+    assert_eq!(s(po, "vendorKey"), vendor);
+    assert_eq!(s(po, "status"), "pending");
+    assert_eq!(po["totalNetValue"], json!(110.0));
+    let lines = po["lineItems"].as_array().expect("lines");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["lineNo"], 1);
+    assert_eq!(lines[0]["materialKey"], json!(items[0]));
+    let key = s(po, "key").to_owned();
+
+    let merged = t
+        .conn
+        .update(
+            "purchase-order",
+            &key,
+            json!({"lineItems": [{"lineNo": 1, "quantity": 6.0}, {"materialKey": items[2], "quantity": 1.0, "price": 5.0}]}),
+            None,
+        )
+        .await
+        .expect("merge");
+    let lines = merged["lineItems"].as_array().expect("lines");
+    assert_eq!(lines.len(), 3, "MERGE keeps line 2 and adds line 3");
+    assert_eq!(lines[0]["quantity"], json!(6.0));
+    assert_eq!(merged["totalNetValue"], json!(140.0));
+
+    let approved = t
+        .conn
+        .action(
+            "purchase-order",
+            &key,
+            "change-status",
+            json!({"status": "approved"}),
+        )
+        .await
+        .expect("approve");
+    assert_eq!(s(&approved, "status"), "approved");
+    let err = t
+        .conn
+        .delete("purchase-order", &key)
+        .await
+        .expect_err("approved");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    let cancelled = t
+        .conn
+        .action(
+            "purchase-order",
+            &key,
+            "change-status",
+            json!({"status": "cancelled"}),
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(s(&cancelled, "nativeStatus"), "CAN");
+    let err = t
+        .conn
+        .action(
+            "purchase-order",
+            &key,
+            "change-status",
+            json!({"nativeStatus": "APPR"}),
+        )
+        .await
+        .expect_err("CAN is final");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn materials_stock_locations_and_vendors_are_written() {
+    let t = setup().await;
+    let operating = t
+        .sim
+        .keys("mxapilocations")
+        .into_iter()
+        .find(|k| k.starts_with("BR") && k.ends_with("/BEDFORD"))
+        .expect("an operating location in BEDFORD");
+    // Material: create (itemnum numbered by Maximo), update, read back.
+    let item = t
+        .conn
+        .create(
+            "material",
+            vec![json!({"name": "Gasket, 6 in 300#", "uomKey": "EACH"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let item_key = s(&item, "key").to_owned();
+    assert!(item_key.ends_with("/SET1"), "{item_key}");
+    let renamed = t
+        .conn
+        .update(
+            "material",
+            &item_key,
+            json!({"name": "Gasket, 6 in 300# RF"}),
+            None,
+        )
+        .await
+        .expect("update");
+    assert_eq!(s(&renamed, "name"), "Gasket, 6 in 300# RF");
+
+    // Inventory: add the item to a storeroom, then remove it (zero balance).
+    let stock = t
+        .conn
+        .create(
+            "inventory",
+            vec![json!({"materialKey": item_key, "locationKey": "CENTRAL/BEDFORD"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    assert_eq!(stock["quantity"], json!(0.0));
+    let stock_key = s(&stock, "key").to_owned();
+    t.conn
+        .delete("inventory", &stock_key)
+        .await
+        .expect("delete");
+    // Seeded stock has a balance: Maximo refuses.
+    let seeded = t.sim.keys("mxapiinventory")[0].clone();
+    let err = t
+        .conn
+        .delete("inventory", &seeded)
+        .await
+        .expect_err("balance");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    // Storerooms only.
+    let results = t
+        .conn
+        .create(
+            "inventory",
+            vec![json!({"materialKey": item_key, "locationKey": operating})],
+        )
+        .await
+        .expect("call");
+    assert!(matches!(&results[0], Err(AdapterError::Invalid(e)) if e[0].field == "locationKey"));
+
+    // Vendor: create, deactivate, delete.
+    let vendor = t
+        .conn
+        .create(
+            "vendor",
+            vec![json!({"code": "NEWCO", "name": "NewCo Supply", "phone": "+1 800 555 0000"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    assert_eq!(s(&vendor, "key"), "NEWCO/EAGLENA");
+    let off = t
+        .conn
+        .update("vendor", "NEWCO/EAGLENA", json!({"isActive": false}), None)
+        .await
+        .expect("deactivate");
+    assert_eq!(off["isActive"], json!(false));
+    let inactive = t
+        .conn
+        .list(
+            "vendor",
+            ListOptions {
+                filters: vec![("isActive".into(), "false".into())],
+                page_size: Some(100),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("inactive vendors");
+    assert!(
+        inactive
+            .records
+            .iter()
+            .any(|r| s(r, "key") == "NEWCO/EAGLENA")
+    );
+    assert!(
+        inactive
+            .records
+            .iter()
+            .all(|r| r["isActive"] == json!(false))
+    );
+    t.conn
+        .delete("vendor", "NEWCO/EAGLENA")
+        .await
+        .expect("delete");
+
+    // Asset: create under a location, then delete.
+    let asset = t
+        .conn
+        .create(
+            "asset",
+            vec![json!({"name": "Booster pump", "locationKey": operating, "serialNumber": "BP-1"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    assert_eq!(s(&asset, "siteKey"), "BEDFORD");
+    assert_eq!(s(&asset, "nativeStatus"), "NOT READY");
+    t.conn
+        .delete("asset", s(&asset, "key"))
+        .await
+        .expect("delete");
+}
+
+#[tokio::test]
+async fn unsupported_operations_are_refused_before_the_adapter_runs() {
+    let t = setup().await;
+    let info = t.conn.info().clone();
+    let mut tried = 0;
+    for entity in &info.entities {
+        for op in [
+            Operation::List,
+            Operation::Get,
+            Operation::Create,
+            Operation::Update,
+            Operation::Delete,
+        ] {
+            let Support::Unsupported(reason) = entity.support(op) else {
+                continue;
+            };
+            let result = match op {
+                Operation::List => t
+                    .conn
+                    .list(&entity.name, ListOptions::default())
+                    .await
+                    .map(|_| ()),
+                Operation::Get => t.conn.get(&entity.name, "X/Y").await.map(|_| ()),
+                Operation::Create => t
+                    .conn
+                    .create(&entity.name, vec![json!({})])
+                    .await
+                    .map(|_| ()),
+                Operation::Update => t
+                    .conn
+                    .update(&entity.name, "X/Y", json!({"name": "x"}), None)
+                    .await
+                    .map(|_| ()),
+                Operation::Delete => t.conn.delete(&entity.name, "X/Y").await,
+                Operation::Action => continue,
+            };
+            match result {
+                Err(CallError::Refused(AdapterError::Unsupported(message))) => {
+                    assert!(message.contains(&reason), "{message}")
+                }
+                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
+            }
+            tried += 1;
+        }
+    }
+    assert_eq!(
+        tried, 16,
+        "site, user, service-request (5 each) and inventory update"
+    );
+    let err = t
+        .conn
+        .update(
+            "work-order",
+            "BEDFORD/1000",
+            json!({"title": "x"}),
+            Some("x\"y".into()),
+        )
+        .await
+        .expect_err("bad token");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Invalid(_))),
+        "{err}"
+    );
+    assert!(
+        t.sim.requests().is_empty(),
+        "no request reached the simulator"
+    );
+}
+
+#[tokio::test]
+async fn a_page_larger_than_the_server_allows_is_refused_with_the_reason() {
+    let t = setup_with(Config {
+        max_page_size: 200,
+        ..Config::default()
+    })
+    .await;
+    let err = t
+        .conn
+        .list("asset", opts(1000))
+        .await
+        .expect_err("too large");
+    match err {
+        CallError::Adapter(AdapterError::Invalid(e)) => {
+            assert_eq!(e[0].field, "pageSize");
+            assert!(
+                e[0].message.contains("maximum page size 200"),
+                "{}",
+                e[0].message
+            );
+        }
+        other => panic!("unexpected: {other}"),
+    }
+    let page = t
+        .conn
+        .list("asset", opts(200))
+        .await
+        .expect("within the limit");
+    assert_eq!(page.records.len(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_is_unauthorized_and_the_key_stays_with_the_host() {
+    let sim = MaximoSim::start(Config::default())
+        .await
+        .expect("simulator");
+    let conn = connect_to(&sim.base_url(), "not-the-key").await;
+    let err = conn.list("work-order", opts(5)).await.expect_err("401");
+    match err {
+        CallError::Adapter(AdapterError::Unauthorized(m)) => {
+            assert!(m.contains("BMXAA0021E"), "{m}")
+        }
+        other => panic!("unexpected: {other}"),
+    }
+    // With the right key, through the /maximo/api alias, the host adds the header.
+    let conn = connect_to(&sim.api_base_url(), sim.apikey()).await;
+    sim.clear_requests();
+    let page = conn.list("work-order", opts(5)).await.expect("list");
+    assert_eq!(page.records.len(), 5);
+    let req = sim.requests().pop().expect("request");
+    assert!(
+        req.path.starts_with("/maximo/api/os/mxapiwo"),
+        "{}",
+        req.path
+    );
+    assert_eq!(req.header("apikey"), Some(sim.apikey()));
+    let key = page.records[0]["key"].as_str().expect("key").to_owned();
+    let record = conn.get("work-order", &key).await.expect("get");
+    assert_eq!(record["key"], json!(key));
+    let req = sim.requests().pop().expect("request");
+    let rest = url::form_urlencoded::byte_serialize(rest_id(&key).as_bytes()).collect::<String>();
+    assert!(
+        req.path.ends_with(&rest),
+        "{} ends with the rest id {rest}",
+        req.path
+    );
+    sim.faults().revoke_token();
+    let err = conn.get("work-order", &key).await.expect_err("revoked");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Unauthorized(_))),
+        "{err}"
+    );
+}
