@@ -142,8 +142,11 @@ pub enum EgressError {
 pub struct Egress {
     client: reqwest::Client,
     config: EgressConfig,
-    /// The base URL without a trailing slash; adapter paths are appended to it.
+    /// The base URL without its query and trailing slash; adapter paths are appended to it.
     base: String,
+    /// The base URL's query parameters (decoded), added to every request; the adapter cannot
+    /// override them.
+    base_query: Vec<(String, String)>,
     /// Origins both declared by the adapter and granted by the operator.
     extra_origins: Vec<url::Origin>,
     scheme: AuthScheme,
@@ -240,10 +243,19 @@ impl Egress {
                 "credentials in the URL are not allowed; use the connection's credential".into(),
             ));
         }
-        if url.query().is_some() || url.fragment().is_some() {
+        if url.fragment().is_some() {
             return Err(EgressError::BaseUrl(
-                "the base URL may not carry a query or fragment".into(),
+                "the base URL may not carry a fragment".into(),
             ));
+        }
+        // Query parameters of the base URL (SAP's `?sap-client=100`) go on every request.
+        let base_query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        if let AuthScheme::ApiKeyQuery(param) = &auth
+            && base_query.iter().any(|(k, _)| k == param)
+        {
+            return Err(EgressError::BaseUrl(format!(
+                "the base URL may not carry the credential parameter `{param}`; use the connection's credential"
+            )));
         }
         check_host(url, config.allow_private_network)?;
         let mut extra_origins = Vec::new();
@@ -280,11 +292,14 @@ impl Egress {
             .no_proxy()
             .build()
             .map_err(|e| EgressError::Client(e.without_url().to_string()))?;
-        let base = config.base_url.as_str().trim_end_matches('/').to_owned();
+        let mut bare = config.base_url.clone();
+        bare.set_query(None);
+        let base = bare.as_str().trim_end_matches('/').to_owned();
         Ok(Egress {
             client,
             config,
             base,
+            base_query,
             extra_origins,
             scheme: auth,
             auth: auth_state,
@@ -342,6 +357,46 @@ impl Egress {
         if !under_base {
             return Err(refuse("the request leaves the connection's base path"));
         }
+        self.with_base_query(url)
+    }
+
+    /// Adds the base URL's query parameters to an adapter's URL, after the adapter's own. A
+    /// parameter the adapter also sends is kept once when the values agree and refused when
+    /// they differ: the operator's choice (such as SAP's `sap-client`) is never overridden.
+    fn with_base_query(&self, mut url: Url) -> Result<Url, HttpError> {
+        if self.base_query.is_empty() {
+            return Ok(url);
+        }
+        let mut kept: Vec<&str> = Vec::new();
+        for raw in url
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let Some((name, value)) = url::form_urlencoded::parse(raw.as_bytes()).next() else {
+                continue;
+            };
+            match self.base_query.iter().find(|(k, _)| *k == name) {
+                None => kept.push(raw),
+                Some((_, fixed)) if *fixed == value => {}
+                Some((k, _)) => {
+                    return Err(HttpError::ForbiddenDestination(format!(
+                        "the query parameter `{}` is set by the connection's base URL and may not be changed",
+                        truncate(k, 100)
+                    )));
+                }
+            }
+        }
+        let mut query = kept.join("&");
+        let mut base = url::form_urlencoded::Serializer::new(String::new());
+        base.extend_pairs(self.base_query.iter());
+        let base = base.finish();
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(&base);
+        url.set_query(Some(&query));
         Ok(url)
     }
 
@@ -638,6 +693,53 @@ mod tests {
         ] {
             assert!(e.resolve(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn base_url_query_parameters_go_on_every_request_and_cannot_be_overridden() {
+        let e = egress("http://127.0.0.1:9/sap/opu/odata/sap?sap-client=100");
+        let resolved = |path: &str| e.resolve(path).map(|u| u.as_str().to_owned());
+        assert_eq!(
+            resolved("/API_EQUIPMENT/Equipment?$top=5&$filter=Equipment%20eq%20'1'").unwrap(),
+            "http://127.0.0.1:9/sap/opu/odata/sap/API_EQUIPMENT/Equipment?$top=5&$filter=Equipment%20eq%20%271%27&sap-client=100"
+        );
+        assert_eq!(
+            resolved("/API_EQUIPMENT/").unwrap(),
+            "http://127.0.0.1:9/sap/opu/odata/sap/API_EQUIPMENT/?sap-client=100"
+        );
+        // The same value is kept once; another value is refused.
+        assert_eq!(
+            resolved("/API_EQUIPMENT/Equipment?sap-client=100&$top=1").unwrap(),
+            "http://127.0.0.1:9/sap/opu/odata/sap/API_EQUIPMENT/Equipment?$top=1&sap-client=100"
+        );
+        for path in ["/x?sap-client=200", "/x?$top=1&sap%2Dclient=300"] {
+            match e.resolve(path) {
+                Err(HttpError::ForbiddenDestination(why)) => {
+                    assert!(why.contains("sap-client"), "{why}")
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        // Without a base query nothing is added.
+        let plain = egress("http://127.0.0.1:9/v1");
+        assert_eq!(
+            plain.resolve("/x?a=1").unwrap().as_str(),
+            "http://127.0.0.1:9/v1/x?a=1"
+        );
+        // A fragment is still refused, and so is a credential parameter in the base URL.
+        let mut config = EgressConfig::new(Url::parse("http://127.0.0.1:9/v1#frag").unwrap());
+        config.allow_private_network = true;
+        assert!(Egress::new(config, AuthScheme::None, Credential::None).is_err());
+        let mut config = EgressConfig::new(Url::parse("http://127.0.0.1:9/v1?api_key=x").unwrap());
+        config.allow_private_network = true;
+        assert!(matches!(
+            Egress::new(
+                config,
+                AuthScheme::ApiKeyQuery("api_key".into()),
+                Credential::Token(SecretString::from("k"))
+            ),
+            Err(EgressError::BaseUrl(_))
+        ));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //!
 //! Simulators:
 //! * [`maintainx`] — MaintainX REST API v1.
+//! * [`sap`] — SAP S/4HANA OData V2 APIs (maintenance orders, equipment, functional locations,
+//!   purchase orders, material stock, suppliers).
 //! * [`maximo`] — IBM Maximo REST/JSON (OSLC) API.
 //! * [`auth`] — the auth rituals the host applies: session login, OAuth 2.0, HMAC signatures.
 //!
@@ -28,9 +30,11 @@ pub mod maintainx;
 pub mod maximo;
 mod rate_limit;
 pub mod recorder;
+pub mod sap;
 mod server;
 
 pub use faults::Faults;
 pub use maintainx::{Config as MaintainxConfig, MaintainxSim};
 pub use maximo::{Config as MaximoConfig, MaximoSim};
 pub use recorder::RecordedRequest;
+pub use sap::{Config as SapConfig, SapSim};

@@ -1,0 +1,532 @@
+//! The HTTP conversations behind each operation: which SAP requests are sent, in which order,
+//! and how their answers become unified records or typed errors. The host sends them, adding
+//! HTTP basic authentication and keeping the session cookies; the adapter handles the CSRF
+//! token itself.
+//!
+//! * Reads: `GET` with `Accept: application/json`.
+//! * Every write first fetches a CSRF token (`X-CSRF-Token: Fetch` on a read it needs anyway:
+//!   the record being changed, or the service document before a create). A write answered
+//!   `403` with `x-csrf-token: Required` (the session lapsed) fetches a new token and is sent
+//!   once more; a second refusal is `forbidden`.
+//! * Updates send `If-Match`: the caller's concurrency token, or the ETag just read.
+
+use plantwire_sdk::contract::{ListRequest, Page};
+use plantwire_sdk::{AdapterError, Http, Request, Response, UpstreamError, WriteResult};
+use serde_json::{Map, Value};
+
+use crate::describe::MAX_BATCH_SIZE;
+use crate::errors::{self, from_response};
+use crate::mapping::read::{object_status, order_status, text, to_unified};
+use crate::mapping::write::{Mode, json_object, to_native};
+use crate::odata::{
+    self, BatchRequest, batch_body, batch_responses, datetime_literal, entity, etag, string_literal,
+};
+use crate::paging;
+use crate::resources::{EQUIPMENT_VALIDITY_END_MS, Resource};
+
+/// Sends `req` (asking for JSON).
+fn send(http: &dyn Http, req: Request) -> Result<Response, AdapterError> {
+    Ok(http.send(req.header("accept", "application/json"))?)
+}
+
+/// Sends a read; a non-2xx answer becomes the matching error.
+fn read(http: &dyn Http, res: Resource, req: Request) -> Result<Response, AdapterError> {
+    let resp = send(http, req)?;
+    if resp.is_success() {
+        Ok(resp)
+    } else {
+        Err(from_response(res, &resp))
+    }
+}
+
+fn body_json(resp: &Response) -> Result<Value, AdapterError> {
+    resp.json()
+}
+
+fn upstream(status: u16, message: &str) -> AdapterError {
+    AdapterError::Upstream(UpstreamError {
+        status,
+        code: None,
+        message: message.to_owned(),
+    })
+}
+
+/// The token SAP sent with a fetch, if it sent one.
+fn token_of(resp: &Response) -> Option<String> {
+    resp.header("x-csrf-token")
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("required"))
+        .map(str::to_owned)
+}
+
+/// A fresh CSRF token (read from the service document).
+fn fetch_token(http: &dyn Http, res: Resource) -> Result<String, AdapterError> {
+    let resp = read(
+        http,
+        res,
+        Request::get(res.service_root()).header("x-csrf-token", "Fetch"),
+    )?;
+    token_of(&resp).ok_or_else(|| {
+        upstream(
+            resp.status,
+            "SAP sent no CSRF token (x-csrf-token) on a fetch",
+        )
+    })
+}
+
+fn csrf_refused(resp: &Response) -> bool {
+    resp.status == 403
+        && resp
+            .header("x-csrf-token")
+            .is_some_and(|v| v.eq_ignore_ascii_case("required"))
+}
+
+/// Sends a modifying request built for `token`; on `403 x-csrf-token: Required` fetches a new
+/// token and sends it once more. Returns the answer, successful or not.
+fn write(
+    http: &dyn Http,
+    res: Resource,
+    token: &mut String,
+    build: &dyn Fn(&str) -> Request,
+) -> Result<Response, AdapterError> {
+    let resp = send(http, build(token))?;
+    if !csrf_refused(&resp) {
+        return Ok(resp);
+    }
+    *token = fetch_token(http, res)?;
+    let resp = send(http, build(token))?;
+    if csrf_refused(&resp) {
+        return Err(AdapterError::Forbidden(
+            "SAP refused the CSRF token twice (403 x-csrf-token: Required): the session cookie \
+             is not kept, or the user lacks the authorization for the write"
+                .to_owned(),
+        ));
+    }
+    Ok(resp)
+}
+
+/// The entity `key` of `res` (with its navigation expanded), its ETag, and a CSRF token when
+/// `fetch` asks for one.
+fn get_entity(
+    http: &dyn Http,
+    res: Resource,
+    key: &str,
+    fetch: bool,
+) -> Result<(Map<String, Value>, Option<String>), AdapterError> {
+    let mut path = res.entity_path(key)?;
+    if let Some(expand) = res.expand() {
+        path.push_str(&format!("?$expand={expand}"));
+    }
+    let mut req = Request::get(path);
+    if fetch {
+        req = req.header("x-csrf-token", "Fetch");
+    }
+    let resp = read(http, res, req)?;
+    let body = body_json(&resp)?;
+    let entity = entity(&body).cloned().ok_or_else(|| {
+        upstream(
+            resp.status,
+            "the answer is not an OData V2 entity ({\"d\":{…}})",
+        )
+    })?;
+    let token = if fetch {
+        Some(token_of(&resp).ok_or_else(|| {
+            upstream(
+                resp.status,
+                "SAP sent no CSRF token (x-csrf-token) on a fetch",
+            )
+        })?)
+    } else {
+        None
+    };
+    Ok((entity, token))
+}
+
+fn unified_text(res: Resource, entity: &Map<String, Value>) -> String {
+    Value::Object(to_unified(res, entity)).to_string()
+}
+
+/// One page of records.
+pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterError> {
+    let res = Resource::for_entity(&req.entity)?;
+    let path = match &req.cursor {
+        Some(cursor) => paging::check_cursor(res, cursor)?,
+        None => paging::first_path(res, req)?,
+    };
+    let resp = read(http, res, Request::get(path.clone()))?;
+    paging::parse_page(res, &path, &body_json(&resp)?, resp.status)
+}
+
+/// One record by key.
+pub(crate) fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
+    let res = Resource::for_entity(entity)?;
+    let (entity, _) = get_entity(http, res, key, false)?;
+    Ok(unified_text(res, &entity))
+}
+
+/// The unified record in a `201 Created` answer.
+fn created(res: Resource, resp: &Response) -> WriteResult {
+    errors::log_messages(resp.header("sap-message"));
+    let body = body_json(resp)?;
+    let entity = entity(&body).ok_or_else(|| {
+        upstream(
+            resp.status,
+            "SAP created the record but its answer has no entity",
+        )
+    })?;
+    Ok(unified_text(res, entity))
+}
+
+/// Creates a batch: one `POST` for a single record, one `$batch` with a change set per record
+/// otherwise. Records the mapping refuses are not sent.
+pub(crate) fn create(
+    http: &dyn Http,
+    entity: &str,
+    records: Vec<String>,
+) -> Result<Vec<WriteResult>, AdapterError> {
+    let res = Resource::for_entity(entity)?;
+    if records.len() > MAX_BATCH_SIZE as usize {
+        return Err(AdapterError::invalid(
+            "(batch)",
+            format!(
+                "{} records in one create call; the adapter takes at most {MAX_BATCH_SIZE}",
+                records.len()
+            ),
+        ));
+    }
+    let mut results: Vec<Option<WriteResult>> = Vec::with_capacity(records.len());
+    let mut bodies = Vec::new();
+    for record in &records {
+        match to_native(res, record, Mode::Create) {
+            Ok(body) => {
+                bodies.push((results.len(), Value::Object(body).to_string()));
+                results.push(None);
+            }
+            Err(e) => results.push(Some(Err(e))),
+        }
+    }
+    if bodies.is_empty() {
+        return Ok(results.into_iter().flatten().collect());
+    }
+    let mut token = fetch_token(http, res)?;
+    if let [(index, body)] = bodies.as_slice() {
+        let build = |t: &str| {
+            Request::new("POST", res.collection_path())
+                .header("content-type", "application/json")
+                .header("x-csrf-token", t)
+        };
+        let resp = write(http, res, &mut token, &|t| {
+            let mut r = build(t);
+            r.body = Some(body.clone().into_bytes());
+            r
+        })?;
+        results[*index] = Some(if resp.status == 201 || resp.is_success() {
+            created(res, &resp)
+        } else {
+            Err(from_response(res, &resp))
+        });
+    } else {
+        let requests: Vec<BatchRequest> = bodies
+            .iter()
+            .map(|(_, body)| BatchRequest {
+                method: "POST",
+                target: res.set().to_owned(),
+                body: body.clone(),
+            })
+            .collect();
+        let boundary = format!("batch_plantwire_{}", bodies.len());
+        let payload = batch_body(&boundary, &requests);
+        let resp = write(http, res, &mut token, &|t| {
+            let mut r = Request::new("POST", format!("/{}/$batch", res.service()))
+                .header(
+                    "content-type",
+                    &format!("multipart/mixed; boundary={boundary}"),
+                )
+                .header("x-csrf-token", t);
+            r.body = Some(payload.clone().into_bytes());
+            r
+        })?;
+        if !resp.is_success() {
+            // The batch as a whole was refused: every record reports it.
+            let e = from_response(res, &resp);
+            for (index, _) in &bodies {
+                results[*index] = Some(Err(e.clone()));
+            }
+        } else {
+            let content_type = resp.header("content-type").unwrap_or("").to_owned();
+            let parts = batch_responses(&content_type, &resp.body)
+                .filter(|p| p.len() == bodies.len())
+                .ok_or_else(|| {
+                    upstream(
+                        resp.status,
+                        "SAP's $batch answer does not have one part per change set",
+                    )
+                })?;
+            for ((index, _), part) in bodies.iter().zip(parts) {
+                let Some(answer) = part.into_iter().next() else {
+                    results[*index] =
+                        Some(Err(upstream(resp.status, "an empty change set answer")));
+                    continue;
+                };
+                let inner = Response {
+                    status: answer.status,
+                    headers: answer.headers,
+                    body: answer.body,
+                };
+                results[*index] = Some(if inner.status == 201 {
+                    created(res, &inner)
+                } else {
+                    Err(from_response(res, &inner))
+                });
+            }
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(upstream(0, "not attempted"))))
+        .collect())
+}
+
+/// Whether SAP will refuse changes to this purchase order because of its state (release
+/// completed, or deleted): such a `400` is reported as a conflict.
+fn po_locked(entity: &Map<String, Value>) -> bool {
+    text(entity, "PurchasingProcessingStatus").is_some_and(|s| s == "05")
+        || text(entity, "PurchasingDocumentDeletionCode").is_some_and(|c| c == "L")
+}
+
+/// Whether a `400` is SAP refusing the object's status (message class BS, "System status …
+/// is active") rather than the input.
+fn status_refusal(resp: &Response) -> bool {
+    errors::code_and_message(resp)
+        .0
+        .is_some_and(|code| code.starts_with("BS/"))
+}
+
+/// Applies a partial update; returns the record after it.
+pub(crate) fn update(
+    http: &dyn Http,
+    entity: &str,
+    key: &str,
+    patch: &str,
+    concurrency_token: Option<&str>,
+) -> Result<String, AdapterError> {
+    let res = Resource::for_entity(entity)?;
+    let body = to_native(res, patch, Mode::Update)?;
+    let (current, token) = get_entity(http, res, key, !body.is_empty())?;
+    if body.is_empty() {
+        return Ok(unified_text(res, &current));
+    }
+    let if_match = match concurrency_token {
+        Some(t) => Some(t.to_owned()),
+        None => etag(&current),
+    };
+    let mut token = token.unwrap_or_default();
+    let path = res.entity_path(key)?;
+    let payload = Value::Object(body).to_string();
+    let resp = write(http, res, &mut token, &|t| {
+        let mut r = Request::new("PATCH", path.clone())
+            .header("content-type", "application/json")
+            .header("x-csrf-token", t);
+        if let Some(m) = &if_match {
+            r = r.header("if-match", m);
+        }
+        r.body = Some(payload.clone().into_bytes());
+        r
+    })?;
+    if !resp.is_success() {
+        let locked = res == Resource::PurchaseOrder && po_locked(&current);
+        return Err(if resp.status == 400 && (locked || status_refusal(&resp)) {
+            errors::conflict(&resp)
+        } else {
+            from_response(res, &resp)
+        });
+    }
+    errors::log_messages(resp.header("sap-message"));
+    get(http, entity, key)
+}
+
+/// Deletes a record (purchase orders: SAP sets the deletion indicator on every item).
+pub(crate) fn delete(http: &dyn Http, entity: &str, key: &str) -> Result<(), AdapterError> {
+    let res = Resource::for_entity(entity)?;
+    if res != Resource::PurchaseOrder {
+        let reason = match &crate::describe::entity(res).delete {
+            plantwire_sdk::contract::Support::Unsupported(r) => r.clone(),
+            plantwire_sdk::contract::Support::Supported => "not deletable".to_owned(),
+        };
+        return Err(AdapterError::Unsupported(reason));
+    }
+    let (current, token) = get_entity(http, res, key, true)?;
+    let if_match = etag(&current);
+    let mut token = token.unwrap_or_default();
+    let path = res.entity_path(key)?;
+    let resp = write(http, res, &mut token, &|t| {
+        let mut r = Request::delete(path.clone()).header("x-csrf-token", t);
+        if let Some(m) = &if_match {
+            r = r.header("if-match", m);
+        }
+        r
+    })?;
+    if resp.is_success() {
+        Ok(())
+    } else if resp.status == 400 && po_locked(&current) {
+        Err(errors::conflict(&resp))
+    } else {
+        Err(from_response(res, &resp))
+    }
+}
+
+/// The function import that takes a maintenance order to `target`, `None` when it is there
+/// already.
+fn order_import(
+    entity: &Map<String, Value>,
+    target: &str,
+) -> Result<Option<&'static str>, AdapterError> {
+    let (_, line) = order_status(entity);
+    let codes: Vec<String> = line
+        .as_deref()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let has = |c: &str| codes.iter().any(|x| x == c);
+    let base = ["CLSD", "TECO", "REL", "CRTD"]
+        .into_iter()
+        .find(|c| has(c))
+        .unwrap_or("CRTD");
+    let (dlfl, lkd) = (has("DLFL"), has("LKD"));
+    let plain = !dlfl && !lkd;
+    Ok(match target {
+        "open" if dlfl => Some("ResetMaintOrdStsMrkdForDeltn"),
+        "open" if lkd => Some("SetMaintOrderStatusToUnlocked"),
+        "open" if base == "CRTD" => None,
+        "open" => {
+            return Err(AdapterError::Conflict(format!(
+                "SAP has no function import that takes a {base} order back to created (CRTD)"
+            )));
+        }
+        "in-progress" if dlfl => Some("ResetMaintOrdStsMrkdForDeltn"),
+        "in-progress" if lkd => Some("SetMaintOrderStatusToUnlocked"),
+        "in-progress" if base == "REL" => None,
+        "in-progress" if base == "CRTD" => Some("ReleaseMaintenanceOrder"),
+        "in-progress" => Some("ResetMaintOrdStsTechCompleted"),
+        "on-hold" if lkd => None,
+        "on-hold" => Some("SetMaintOrderStatusToLocked"),
+        "completed" if plain && base == "TECO" => None,
+        "completed" if base == "CLSD" => Some("ResetMaintOrderStatusClosed"),
+        "completed" => Some("SetMaintOrdToTechCompleted"),
+        "closed" if plain && base == "CLSD" => None,
+        "closed" => Some("SetMaintOrderStatusToClosed"),
+        "cancelled" if dlfl => None,
+        "cancelled" => Some("SetMaintOrdStsToMrkdForDeltn"),
+        other => {
+            return Err(AdapterError::invalid(
+                "status",
+                format!("`{other}` is not a status change-status offers"),
+            ));
+        }
+    })
+}
+
+/// The function import that takes an equipment or functional location to `target`.
+fn object_import(
+    res: Resource,
+    entity: &Map<String, Value>,
+    target: &str,
+) -> Result<Option<&'static str>, AdapterError> {
+    let (inactive, deleted) = object_status(res, entity);
+    let names = match res {
+        Resource::Asset => [
+            "SetEquipmentToInactive",
+            "ResetEquipmentFromInactive",
+            "SetEquipToMarkedForDeletion",
+            "RsetEquipFromMarkedForDeletion",
+        ],
+        _ => [
+            "SetFuncnlLocationToInactive",
+            "RsetFuncnlLocationFromInactive",
+            "SetFuncLocToMarkedForDeletion",
+            "RsetFuncLocFromMrkdForDeletion",
+        ],
+    };
+    Ok(match target {
+        "active" if deleted => Some(names[3]),
+        "active" if inactive => Some(names[1]),
+        "active" => None,
+        "inactive" if inactive && !deleted => None,
+        "inactive" => Some(names[0]),
+        "marked-for-deletion" if deleted => None,
+        "marked-for-deletion" => Some(names[2]),
+        other => {
+            return Err(AdapterError::invalid(
+                "status",
+                format!("`{other}` is not a status change-status offers"),
+            ));
+        }
+    })
+}
+
+/// Runs `change-status` (the only action) through SAP's status function imports.
+pub(crate) fn action(
+    http: &dyn Http,
+    entity: &str,
+    key: &str,
+    name: &str,
+    input: &str,
+) -> Result<String, AdapterError> {
+    let res = Resource::for_entity(entity)?;
+    let decl = crate::describe::entity(res);
+    if decl.action(name).is_none() {
+        let known: Vec<&str> = decl.actions.iter().map(|a| a.name.as_str()).collect();
+        return Err(AdapterError::Unsupported(format!(
+            "no action `{name}` on {entity} (available: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    let input = json_object(input, "(input)")?;
+    let target = match input.get("status") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(AdapterError::invalid("status", "must be a string")),
+        None => return Err(AdapterError::invalid("status", "is required")),
+    };
+    if let Some(other) = input.keys().find(|k| *k != "status") {
+        return Err(AdapterError::invalid(
+            other,
+            "change-status takes only `status`",
+        ));
+    }
+    let (current, token) = get_entity(http, res, key, true)?;
+    let import = match res {
+        Resource::WorkOrder => order_import(&current, &target)?,
+        _ => object_import(res, &current, &target)?,
+    };
+    let Some(import) = import else {
+        return Ok(unified_text(res, &current));
+    };
+    let params = match res {
+        Resource::WorkOrder => vec![("MaintenanceOrder", string_literal(key))],
+        Resource::Asset => vec![
+            ("Equipment", string_literal(key)),
+            (
+                "ValidityEndDate",
+                datetime_literal(EQUIPMENT_VALIDITY_END_MS).unwrap_or_default(),
+            ),
+        ],
+        _ => vec![("FunctionalLocation", string_literal(key))],
+    };
+    let path = format!("/{}/{import}?{}", res.service(), odata::query(&params));
+    let mut token = token.unwrap_or_default();
+    let resp = write(http, res, &mut token, &|t| {
+        Request::new("POST", path.clone()).header("x-csrf-token", t)
+    })?;
+    if !resp.is_success() {
+        // SAP refusing a status change for the object's current status is a conflict.
+        return Err(if resp.status == 400 {
+            errors::conflict(&resp)
+        } else {
+            from_response(res, &resp)
+        });
+    }
+    errors::log_messages(resp.header("sap-message"));
+    get(http, entity, key)
+}

@@ -1,0 +1,399 @@
+//! `list`: a unified list request as an OData V2 query (`$filter`, `$orderby`, `$top`,
+//! `$skip`, `$inlinecount=allpages`, `$expand`), and SAP's page back.
+//!
+//! Paging: the adapter asks for a window of `page_size` records (`$top`, `$skip`). SAP may
+//! page inside the window on its own (server-driven paging: fewer records and a `__next` link
+//! with `$skiptoken`); the adapter then hands `__next` back as the continuation. When a window
+//! is exhausted and `__count` says more records match, the continuation is the next window.
+//! A continuation is the relative request path itself, checked to stay on the entity set.
+
+use plantwire_sdk::contract::{ListRequest, Page};
+use plantwire_sdk::{AdapterError, UpstreamError, dates};
+use serde_json::Value;
+
+use crate::describe::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::mapping::read::to_unified;
+use crate::mapping::{Conv, simple_fields};
+use crate::odata::{
+    self, collection, datetime_literal, datetimeoffset_literal, format_f64, relative_next,
+    string_literal,
+};
+use crate::resources::{Resource, SERVICES};
+
+fn key_native(res: Resource) -> Option<&'static str> {
+    match res {
+        Resource::WorkOrder => Some("MaintenanceOrder"),
+        Resource::Asset => Some("Equipment"),
+        Resource::Location => Some("FunctionalLocation"),
+        Resource::PurchaseOrder => Some("PurchaseOrder"),
+        Resource::Vendor => Some("Supplier"),
+        Resource::Inventory => None,
+    }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> AdapterError {
+    AdapterError::invalid(field, message)
+}
+
+/// The `$filter` clause for `field eq value`.
+fn clause(res: Resource, field: &str, value: &str) -> Result<String, AdapterError> {
+    let eq = |native: &str, literal: String| format!("{native} eq {literal}");
+    if field == "key" {
+        return key_native(res)
+            .map(|k| eq(k, string_literal(value)))
+            .ok_or_else(|| bad(field, "not filterable"));
+    }
+    if field == "isActive" {
+        let active = match value {
+            "true" => true,
+            "false" => false,
+            _ => return Err(bad(field, "must be `true` or `false`")),
+        };
+        let flags: [&str; 2] = match res {
+            Resource::Asset => ["EquipmentIsInactive", "EquipmentIsMarkedForDeletion"],
+            Resource::Vendor => ["PurchasingIsBlocked", "DeletionIndicator"],
+            Resource::Location => return Ok(format!("FunctionalLocationIsActive eq {active}")),
+            _ => return Err(bad(field, "not filterable")),
+        };
+        return Ok(if active {
+            format!("{} eq false and {} eq false", flags[0], flags[1])
+        } else {
+            format!("({} eq true or {} eq true)", flags[0], flags[1])
+        });
+    }
+    if res == Resource::Inventory && field == "locationKey" {
+        let (plant, sloc) = value.split_once('/').ok_or_else(|| {
+            bad(
+                field,
+                "a stock location is written `<plant>/<storage location>`, e.g. 1010/101A",
+            )
+        })?;
+        return Ok(format!(
+            "Plant eq {} and StorageLocation eq {}",
+            string_literal(plant),
+            string_literal(sloc)
+        ));
+    }
+    let s = simple_fields(res)
+        .iter()
+        .find(|s| s.field == field)
+        .ok_or_else(|| bad(field, "not filterable"))?;
+    let literal = match s.conv {
+        Conv::Text(max) => {
+            if value.chars().count() > max {
+                return Err(bad(field, format!("at most {max} characters in SAP")));
+            }
+            string_literal(value)
+        }
+        Conv::Timestamp => datetimeoffset_literal(value)
+            .ok_or_else(|| bad(field, format!("`{value}` is not an RFC 3339 timestamp")))?,
+        Conv::DateAsTimestamp => {
+            let ms = dates::to_unix_millis(value)
+                .ok_or_else(|| bad(field, format!("`{value}` is not an RFC 3339 timestamp")))?;
+            if ms.rem_euclid(86_400_000) != 0 {
+                return Err(bad(field, "SAP keeps the date only: give midnight UTC"));
+            }
+            datetime_literal(ms).ok_or_else(|| bad(field, "out of range"))?
+        }
+        Conv::Date => {
+            let ms = dates::to_unix_millis(&format!("{value}T00:00:00Z"))
+                .filter(|_| value.len() == 10)
+                .ok_or_else(|| bad(field, format!("`{value}` is not a date (YYYY-MM-DD)")))?;
+            datetime_literal(ms).ok_or_else(|| bad(field, "out of range"))?
+        }
+        Conv::Decimal(..) => {
+            let n: f64 = value
+                .parse()
+                .map_err(|_| bad(field, format!("`{value}` is not a number")))?;
+            format!("{}M", format_f64(n))
+        }
+        Conv::Enum(table) => {
+            let native = table
+                .iter()
+                .find(|(u, _)| *u == value)
+                .map(|(_, n)| *n)
+                .ok_or_else(|| {
+                    bad(
+                        field,
+                        format!("`{value}` is not one of the declared values"),
+                    )
+                })?;
+            string_literal(native)
+        }
+    };
+    Ok(eq(s.native, literal))
+}
+
+/// The `$orderby` value for a unified sort (`-` prefix for descending).
+fn orderby(res: Resource, sort: &str) -> Result<String, AdapterError> {
+    let (field, desc) = match sort.strip_prefix('-') {
+        Some(f) => (f, true),
+        None => (sort, false),
+    };
+    let natives: Vec<&str> = if field == "key" {
+        key_native(res).into_iter().collect()
+    } else if res == Resource::Inventory && field == "locationKey" {
+        vec!["Plant", "StorageLocation"]
+    } else {
+        simple_fields(res)
+            .iter()
+            .filter(|s| s.field == field)
+            .map(|s| s.native)
+            .collect()
+    };
+    if natives.is_empty() {
+        return Err(bad(field, "not sortable"));
+    }
+    let dir = if desc { " desc" } else { "" };
+    Ok(natives
+        .iter()
+        .map(|n| format!("{n}{dir}"))
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// The request path of the first page of a list.
+pub fn first_path(res: Resource, req: &ListRequest) -> Result<String, AdapterError> {
+    let top = match req.page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        n => n.min(MAX_PAGE_SIZE),
+    };
+    let mut clauses = Vec::new();
+    for (field, value) in &req.filters {
+        clauses.push(clause(res, field, value)?);
+    }
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("$top", top.to_string()),
+        ("$skip", "0".to_owned()),
+        ("$inlinecount", "allpages".to_owned()),
+    ];
+    if !clauses.is_empty() {
+        pairs.push(("$filter", clauses.join(" and ")));
+    }
+    if let Some(sort) = &req.sort {
+        pairs.push(("$orderby", orderby(res, sort)?));
+    }
+    if let Some(expand) = res.expand() {
+        pairs.push(("$expand", expand.to_owned()));
+    }
+    Ok(format!(
+        "{}?{}",
+        res.collection_path(),
+        odata::query(&pairs)
+    ))
+}
+
+/// Checks a continuation handed back by the host: it must be a query of this entity set.
+pub fn check_cursor(res: Resource, cursor: &str) -> Result<String, AdapterError> {
+    let prefix = format!("{}?", res.collection_path());
+    let valid = cursor.starts_with(&prefix)
+        && cursor.len() <= 8_192
+        && !cursor.contains("sap-client")
+        && !cursor
+            .chars()
+            .any(|c| c.is_control() || c == ' ' || c == '#');
+    if valid {
+        Ok(cursor.to_owned())
+    } else {
+        Err(bad("cursor", "not a continuation of this list"))
+    }
+}
+
+/// The value of query parameter `name` in a path.
+fn param(path: &str, name: &str) -> Option<String> {
+    let query = path.split_once('?')?.1;
+    query.split('&').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+/// `path` with `$skip` set to `skip` and no `$skiptoken`.
+fn with_skip(path: &str, skip: u64) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("$skip=") && !p.starts_with("$skiptoken="))
+        .map(str::to_owned)
+        .collect();
+    parts.push(format!("$skip={skip}"));
+    format!("{base}?{}", parts.join("&"))
+}
+
+/// Reads one page of `res` answered to `path`.
+pub fn parse_page(
+    res: Resource,
+    path: &str,
+    body: &Value,
+    status: u16,
+) -> Result<Page, AdapterError> {
+    let c = collection(body).ok_or_else(|| {
+        AdapterError::Upstream(UpstreamError {
+            status,
+            code: None,
+            message: "the answer is not an OData V2 collection ({\"d\":{\"results\":[…]}})"
+                .to_owned(),
+        })
+    })?;
+    let records = c
+        .results
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|e| Value::Object(to_unified(res, e)).to_string())
+        .collect();
+    let next_cursor = match &c.next {
+        Some(link) => {
+            let next = relative_next(link, &SERVICES)
+                .and_then(|n| check_cursor(res, &n).ok())
+                .ok_or_else(|| {
+                    AdapterError::Upstream(UpstreamError {
+                        status,
+                        code: None,
+                        message: "SAP's __next link does not continue this entity set".to_owned(),
+                    })
+                })?;
+            Some(next)
+        }
+        None => {
+            let skip: u64 = param(path, "$skip")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let top: Option<u64> = param(path, "$top").and_then(|v| v.parse().ok());
+            match (top, c.count) {
+                (Some(top), Some(count)) if skip + top < count => Some(with_skip(path, skip + top)),
+                _ => None,
+            }
+        }
+    };
+    Ok(Page {
+        records,
+        next_cursor,
+        total: c.count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn req(filters: &[(&str, &str)], sort: Option<&str>, size: u32) -> ListRequest {
+        ListRequest {
+            entity: String::new(),
+            cursor: None,
+            page_size: size,
+            filters: filters
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+            sort: sort.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn builds_queries() {
+        let path = first_path(
+            Resource::WorkOrder,
+            &req(
+                &[
+                    ("siteKey", "1010"),
+                    ("severity", "urgent"),
+                    ("title", "O'Neil"),
+                ],
+                Some("-updatedAt"),
+                50,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            path,
+            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=50&$skip=0&$inlinecount=allpages&$filter=MaintenancePlanningPlant%20eq%20'1010'%20and%20MaintPriority%20eq%20'1'%20and%20MaintenanceOrderDesc%20eq%20'O''Neil'&$orderby=LastChangeDateTime%20desc"
+        );
+        let path = first_path(
+            Resource::PurchaseOrder,
+            &req(&[("orderDate", "2024-03-01")], None, 5000),
+        )
+        .unwrap();
+        assert!(path.contains("$top=1000&"));
+        assert!(path.contains("PurchaseOrderDate%20eq%20datetime'2024-03-01T00:00:00'"));
+        assert!(path.ends_with("$expand=to_PurchaseOrderItem"));
+        let path = first_path(
+            Resource::Asset,
+            &req(&[("isActive", "false")], Some("key"), 0),
+        )
+        .unwrap();
+        assert!(path.contains("$top=100&"));
+        assert!(path.contains(
+            "(EquipmentIsInactive%20eq%20true%20or%20EquipmentIsMarkedForDeletion%20eq%20true)"
+        ));
+        let path = first_path(
+            Resource::Inventory,
+            &req(&[("locationKey", "1010/101A")], Some("-locationKey"), 10),
+        )
+        .unwrap();
+        assert!(path.contains("Plant%20eq%20'1010'%20and%20StorageLocation%20eq%20'101A'"));
+        assert!(path.contains("$orderby=Plant%20desc,StorageLocation%20desc"));
+        assert!(
+            first_path(
+                Resource::WorkOrder,
+                &req(&[("severity", "extreme")], None, 1)
+            )
+            .is_err()
+        );
+        assert!(
+            first_path(
+                Resource::Inventory,
+                &req(&[("locationKey", "1010")], None, 1)
+            )
+            .is_err()
+        );
+        assert!(
+            first_path(
+                Resource::Asset,
+                &req(&[("createdAt", "2024-01-01T10:00:00Z")], None, 1)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn pages_follow_next_links_then_windows() {
+        let path = "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages";
+        let body = json!({"d": {"results": [{"MaintenanceOrder": "4000001"}], "__count": "450",
+            "__next": "http://h:1/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&sap-client=100&$skiptoken=100"}});
+        let page = parse_page(Resource::WorkOrder, path, &body, 200).unwrap();
+        assert_eq!(page.total, Some(450));
+        let next = page.next_cursor.unwrap();
+        assert_eq!(
+            next,
+            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100"
+        );
+        // The window is exhausted: the next window starts at $skip=200.
+        let body = json!({"d": {"results": [], "__count": "450"}});
+        let page = parse_page(Resource::WorkOrder, &next, &body, 200).unwrap();
+        assert_eq!(
+            page.next_cursor.as_deref(),
+            Some("/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$inlinecount=allpages&$skip=200")
+        );
+        let last =
+            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$inlinecount=allpages&$skip=400";
+        assert_eq!(
+            parse_page(Resource::WorkOrder, last, &body, 200)
+                .unwrap()
+                .next_cursor,
+            None
+        );
+        // A __next elsewhere is refused, and so are foreign cursors.
+        let body = json!({"d": {"results": [], "__next": "http://h/sap/opu/odata/sap/API_EQUIPMENT/Equipment?$skiptoken=1"}});
+        assert!(parse_page(Resource::WorkOrder, path, &body, 200).is_err());
+        assert!(check_cursor(Resource::WorkOrder, "/API_EQUIPMENT/Equipment?$top=1").is_err());
+        assert!(
+            check_cursor(
+                Resource::WorkOrder,
+                "/API_MAINTENANCEORDER/MaintenanceOrder?sap-client=200"
+            )
+            .is_err()
+        );
+        assert!(parse_page(Resource::WorkOrder, path, &json!({"value": []}), 200).is_err());
+    }
+}

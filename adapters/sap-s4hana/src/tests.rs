@@ -1,0 +1,420 @@
+//! Operation tests: the adapter against a scripted SAP (an `Http` that records every request
+//! and answers from a script of realistic responses).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use plantwire_sdk::contract::ListRequest;
+use plantwire_sdk::{Adapter, AdapterError, Http, HttpError, Request, Response};
+use serde_json::{Value, json};
+
+use crate::{SapS4Hana, fixtures};
+
+#[derive(Debug, Default)]
+struct Canned {
+    answers: RefCell<VecDeque<Response>>,
+    requests: RefCell<Vec<Request>>,
+}
+
+impl Canned {
+    fn then(self, status: u16, body: &Value, headers: &[(&str, &str)]) -> Canned {
+        self.then_raw(status, body.to_string().as_bytes(), headers)
+    }
+
+    fn then_raw(self, status: u16, body: &[u8], headers: &[(&str, &str)]) -> Canned {
+        let mut all = Vec::new();
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            all.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        all.extend(
+            headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self.answers.borrow_mut().push_back(Response {
+            status,
+            headers: all,
+            body: body.to_vec(),
+        });
+        self
+    }
+
+    fn sent(&self) -> Vec<String> {
+        self.requests
+            .borrow()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    fn header(&self, i: usize, name: &str) -> Option<String> {
+        self.requests.borrow()[i]
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    fn body(&self, i: usize) -> String {
+        String::from_utf8(self.requests.borrow()[i].body.clone().unwrap_or_default()).unwrap()
+    }
+}
+
+impl Http for Canned {
+    fn send(&self, req: Request) -> Result<Response, HttpError> {
+        self.requests.borrow_mut().push(req);
+        self.answers.borrow_mut().pop_front().ok_or_else(|| {
+            HttpError::Connection(format!(
+                "unexpected request {:?}",
+                self.requests.borrow().last()
+            ))
+        })
+    }
+}
+
+fn d(v: Value) -> Value {
+    json!({ "d": v })
+}
+
+const TOKEN: (&str, &str) = ("x-csrf-token", "tok-1");
+
+#[test]
+fn lists_follow_server_paging() {
+    let next = "https://s4h.example.com/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100";
+    let http = Canned::default().then(
+        200,
+        &fixtures::collection(vec![fixtures::maintenance_order()], 2500, Some(next)),
+        &[],
+    );
+    let page = SapS4Hana::list(
+        &http,
+        ListRequest {
+            entity: "work-order".into(),
+            cursor: None,
+            page_size: 200,
+            filters: vec![("teamKey".into(), "MECHANIK".into())],
+            sort: Some("-updatedAt".into()),
+        },
+    )
+    .unwrap();
+    assert_eq!(page.total, Some(2500));
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(
+        page.next_cursor.as_deref(),
+        Some(
+            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100"
+        )
+    );
+    assert_eq!(
+        http.sent(),
+        [
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$filter=MainWorkCenter%20eq%20'MECHANIK'&$orderby=LastChangeDateTime%20desc"
+        ]
+    );
+    assert_eq!(
+        http.header(0, "accept").as_deref(),
+        Some("application/json")
+    );
+}
+
+#[test]
+fn updates_fetch_token_and_etag_then_patch_with_if_match() {
+    let order = fixtures::maintenance_order();
+    let http = Canned::default()
+        .then(200, &d(order.clone()), &[TOKEN])
+        .then_raw(204, b"", &[])
+        .then(200, &d(order), &[]);
+    let out = SapS4Hana::update(
+        &http,
+        "work-order",
+        "4000012",
+        r#"{"title":"Replace seal"}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert!(out.contains("\"key\":\"4000012\""));
+    assert_eq!(
+        http.sent()[1],
+        "PATCH /API_MAINTENANCEORDER/MaintenanceOrder('4000012')"
+    );
+    assert_eq!(http.header(0, "x-csrf-token").as_deref(), Some("Fetch"));
+    assert_eq!(http.header(1, "x-csrf-token").as_deref(), Some("tok-1"));
+    assert_eq!(
+        http.header(1, "if-match").as_deref(),
+        Some("W/\"datetimeoffset'2024-03-01T08%3A00%3A00.0000002Z'\"")
+    );
+    assert_eq!(http.body(1), r#"{"MaintenanceOrderDesc":"Replace seal"}"#);
+}
+
+#[test]
+fn a_lapsed_csrf_token_is_fetched_again_once() {
+    let order = fixtures::maintenance_order();
+    let required = [("x-csrf-token", "Required")];
+    let http = Canned::default()
+        .then(200, &d(order.clone()), &[TOKEN])
+        .then_raw(403, b"CSRF token validation failed", &required)
+        .then(
+            200,
+            &json!({"d": {"EntitySets": []}}),
+            &[("x-csrf-token", "tok-2")],
+        )
+        .then_raw(204, b"", &[])
+        .then(200, &d(order.clone()), &[]);
+    SapS4Hana::update(
+        &http,
+        "work-order",
+        "4000012",
+        r#"{"title":"x"}"#.into(),
+        Some("W/\"t\"".into()),
+    )
+    .unwrap();
+    assert_eq!(http.header(3, "x-csrf-token").as_deref(), Some("tok-2"));
+    assert_eq!(
+        http.header(3, "if-match").as_deref(),
+        Some("W/\"t\""),
+        "the caller's token"
+    );
+    // Refused twice: forbidden, and no third attempt.
+    let http = Canned::default()
+        .then(200, &d(order), &[TOKEN])
+        .then_raw(403, b"CSRF token validation failed", &required)
+        .then(
+            200,
+            &json!({"d": {"EntitySets": []}}),
+            &[("x-csrf-token", "tok-2")],
+        )
+        .then_raw(403, b"CSRF token validation failed", &required);
+    let e = SapS4Hana::update(
+        &http,
+        "work-order",
+        "4000012",
+        r#"{"title":"x"}"#.into(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), "forbidden");
+    assert_eq!(http.sent().len(), 4);
+}
+
+#[test]
+fn stale_tokens_and_released_purchase_orders_are_conflicts() {
+    let http = Canned::default()
+        .then(200, &d(fixtures::maintenance_order()), &[TOKEN])
+        .then(
+            412,
+            &fixtures::error("/IWBEP/CM_MGW_RT/098", "ETag out of date"),
+            &[],
+        );
+    let e = SapS4Hana::update(
+        &http,
+        "work-order",
+        "4000012",
+        r#"{"title":"x"}"#.into(),
+        Some("W/\"old\"".into()),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), "conflict");
+    let message = "Purchase order 4500000004 has been released; changes are not possible";
+    let http = Canned::default()
+        .then(200, &d(fixtures::purchase_order()), &[TOKEN])
+        .then(400, &fixtures::error("06/079", message), &[]);
+    let e = SapS4Hana::update(
+        &http,
+        "purchase-order",
+        "4500000004",
+        r#"{"currencyKey":"USD"}"#.into(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e, AdapterError::Conflict(format!("06/079: {message}")));
+    let http = Canned::default()
+        .then(200, &d(fixtures::purchase_order()), &[TOKEN])
+        .then(400, &fixtures::error("06/079", message), &[]);
+    assert_eq!(
+        SapS4Hana::delete(&http, "purchase-order", "4500000004")
+            .unwrap_err()
+            .kind(),
+        "conflict"
+    );
+}
+
+#[test]
+fn status_changes_pick_the_function_import() {
+    let order = fixtures::maintenance_order();
+    let http = Canned::default()
+        .then(200, &d(order.clone()), &[TOKEN])
+        .then(200, &json!({"d": {"IsInvalid": false}}), &[])
+        .then(200, &d(order.clone()), &[]);
+    SapS4Hana::action(
+        &http,
+        "work-order",
+        "4000012",
+        "change-status",
+        r#"{"status":"completed"}"#.into(),
+    )
+    .unwrap();
+    assert_eq!(
+        http.sent()[1],
+        "POST /API_MAINTENANCEORDER/SetMaintOrdToTechCompleted?MaintenanceOrder='4000012'"
+    );
+    // Already there: no function import.
+    let http = Canned::default().then(200, &d(order.clone()), &[TOKEN]);
+    let out = SapS4Hana::action(
+        &http,
+        "work-order",
+        "4000012",
+        "change-status",
+        r#"{"status":"in-progress"}"#.into(),
+    )
+    .unwrap();
+    assert!(out.contains("\"status\":\"in-progress\""));
+    // SAP refuses: a conflict carrying SAP's message.
+    let http = Canned::default().then(200, &d(order), &[TOKEN]).then(
+        400,
+        &fixtures::error("BS/012", "System status TECO is not active (ORD 4000012)"),
+        &[],
+    );
+    let e = SapS4Hana::action(
+        &http,
+        "work-order",
+        "4000012",
+        "change-status",
+        r#"{"status":"closed"}"#.into(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        AdapterError::Conflict("BS/012: System status TECO is not active (ORD 4000012)".into())
+    );
+    let http = Canned::default()
+        .then(200, &d(fixtures::equipment()), &[TOKEN])
+        .then(200, &json!({"d": {"IsInvalid": false}}), &[])
+        .then(200, &d(fixtures::equipment()), &[]);
+    SapS4Hana::action(
+        &http,
+        "asset",
+        "10000041",
+        "change-status",
+        r#"{"status":"active"}"#.into(),
+    )
+    .unwrap();
+    assert_eq!(
+        http.sent()[1],
+        "POST /API_EQUIPMENT/ResetEquipmentFromInactive?Equipment='10000041'&ValidityEndDate=datetime'9999-12-31T00:00:00'"
+    );
+    let none = Canned::default();
+    assert_eq!(
+        SapS4Hana::action(&none, "purchase-order", "1", "change-status", "{}".into())
+            .unwrap_err()
+            .kind(),
+        "unsupported"
+    );
+    assert_eq!(
+        SapS4Hana::action(
+            &none,
+            "work-order",
+            "1",
+            "change-status",
+            r#"{"state":"x"}"#.into()
+        )
+        .unwrap_err()
+        .kind(),
+        "invalid"
+    );
+}
+
+#[test]
+fn creates_go_through_one_batch_with_a_change_set_per_record() {
+    let po = |supplier: &str| {
+        json!({"vendorKey": supplier, "customFields": {"CompanyCode": "1010", "PurchaseOrderType": "NB", "PurchasingOrganization": "1010", "PurchasingGroup": "001", "Plant": "1010"},
+               "lineItems": [{"materialKey": "TG11", "quantity": 2, "price": 10.5}]})
+        .to_string()
+    };
+    let created = json!({"d": fixtures::purchase_order()}).to_string();
+    let error = fixtures::error("/IWBEP/CM_MGW_RT/022", "Supplier 9 does not exist").to_string();
+    let answer = format!(
+        "--resp\r\nContent-Type: multipart/mixed; boundary=resp_cs0\r\n\r\n--resp_cs0\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{created}\r\n--resp_cs0--\r\n--resp\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{error}\r\n--resp--\r\n"
+    );
+    let http = Canned::default()
+        .then(200, &json!({"d": {"EntitySets": []}}), &[TOKEN])
+        .then_raw(
+            202,
+            answer.as_bytes(),
+            &[("content-type", "multipart/mixed; boundary=resp")],
+        );
+    let results = SapS4Hana::create(
+        &http,
+        "purchase-order",
+        vec![po("17300001"), po("9"), r#"{"vendorKey":"1"}"#.into()],
+    )
+    .unwrap();
+    assert_eq!(results.len(), 3);
+    assert!(
+        results[0]
+            .as_ref()
+            .is_ok_and(|r| r.contains("\"key\":\"4500000004\""))
+    );
+    assert_eq!(results[1].as_ref().unwrap_err().kind(), "invalid");
+    assert_eq!(
+        results[2].as_ref().unwrap_err().kind(),
+        "invalid",
+        "refused before sending"
+    );
+    assert_eq!(
+        http.sent(),
+        [
+            "GET /API_PURCHASEORDER_PROCESS_SRV/",
+            "POST /API_PURCHASEORDER_PROCESS_SRV/$batch"
+        ]
+    );
+    let body = http.body(1);
+    assert_eq!(body.matches("POST A_PurchaseOrder HTTP/1.1").count(), 2);
+    assert!(body.contains("\"NetPriceAmount\":\"10.5\""), "{body}");
+    assert!(
+        http.header(1, "content-type")
+            .is_some_and(|c| c.starts_with("multipart/mixed; boundary="))
+    );
+}
+
+#[test]
+fn reads_map_errors_and_refuse_bad_keys_without_a_request() {
+    let http = Canned::default().then(
+        404,
+        &fixtures::error(
+            "/IWBEP/CM_MGW_RT/020",
+            "Resource not found for segment 'MaintenanceOrder'",
+        ),
+        &[],
+    );
+    assert_eq!(
+        SapS4Hana::get(&http, "work-order", "4000099")
+            .unwrap_err()
+            .kind(),
+        "not-found"
+    );
+    let none = Canned::default();
+    assert_eq!(
+        SapS4Hana::get(&none, "work-order", "1234567890123")
+            .unwrap_err()
+            .kind(),
+        "not-found"
+    );
+    assert_eq!(
+        SapS4Hana::get(&none, "inventory", "TG11")
+            .unwrap_err()
+            .kind(),
+        "not-found"
+    );
+    assert_eq!(
+        SapS4Hana::get(&none, "material", "1").unwrap_err().kind(),
+        "unsupported"
+    );
+    assert!(none.sent().is_empty());
+    let http = Canned::default().then(200, &d(fixtures::stock_row()), &[]);
+    let stock = SapS4Hana::get(&http, "inventory", "TG11|1010|101A||||0||0||01").unwrap();
+    assert!(stock.contains("\"quantity\":125.5"));
+    assert!(http.sent()[0].starts_with("GET /API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod(Material='TG11',Plant='1010',StorageLocation='101A',Batch=''"));
+}

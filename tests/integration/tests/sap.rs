@@ -1,0 +1,940 @@
+//! The SAP S/4HANA adapter (a real wasm component, through the real host and its egress with
+//! HTTP basic, cookie jar and base-URL `sap-client`) against the SAP simulator: every declared
+//! operation, server-driven paging across many pages, and the refusals — CSRF token lapse and
+//! one retry, `428` without `If-Match`, `412` on a stale ETag, deletes SAP does not offer, a
+//! released purchase order, status transitions SAP refuses.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use plantwire::sdk::{AdapterError, AuthScheme, HttpError, Operation, Request, Response, Support};
+use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Upstream};
+use plantwire_integration_tests::{connect, load, runtime};
+use plantwire_simulators::sap::{Config, SapSim};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+
+fn sap_egress(sim: &SapSim, base_url: &str) -> Egress {
+    let mut config = EgressConfig::new(url::Url::parse(base_url).expect("base URL"));
+    config.allow_private_network = true;
+    Egress::new(
+        config,
+        AuthScheme::Basic,
+        Credential::Basic {
+            user: sim.user().to_owned(),
+            password: SecretString::from(sim.password().to_owned()),
+        },
+    )
+    .expect("egress")
+}
+
+struct Setup {
+    sim: SapSim,
+    conn: Connection,
+}
+
+async fn connect_to(sim: SapSim, base_url: &str, upstream: Option<Arc<dyn Upstream>>) -> Setup {
+    let rt = runtime();
+    let component = load(&rt, "adapter", "sap-s4hana").await;
+    let upstream = upstream.unwrap_or_else(|| Arc::new(sap_egress(&sim, base_url)));
+    let conn = connect(&component, "sap-test", upstream);
+    Setup { sim, conn }
+}
+
+async fn setup_with(config: Config) -> Setup {
+    let sim = SapSim::start(config).await.expect("simulator");
+    let base = sim.base_url();
+    connect_to(sim, &base, None).await
+}
+
+async fn setup() -> Setup {
+    setup_with(Config::default()).await
+}
+
+fn s<'a>(r: &'a Map<String, Value>, f: &str) -> &'a str {
+    r.get(f)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("record has no string `{f}`: {r:?}"))
+}
+
+fn opts(page_size: u32) -> ListOptions {
+    ListOptions {
+        page_size: Some(page_size),
+        ..ListOptions::default()
+    }
+}
+
+fn requests_matching(sim: &SapSim, method: &str, needle: &str) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| {
+            r.method == method
+                && format!("{}?{}", r.path, r.query.clone().unwrap_or_default()).contains(needle)
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn sap_lists_every_work_order_across_server_driven_pages() {
+    let t = setup().await;
+    let total = t.sim.count("MaintenanceOrder");
+    let mut seen = HashSet::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = t
+            .conn
+            .list(
+                "work-order",
+                ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(250),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect("list");
+        pages += 1;
+        assert_eq!(page.total, Some(total as u64));
+        for r in &page.records {
+            assert!(
+                seen.insert(s(r, "key").to_owned()),
+                "duplicate {}",
+                s(r, "key")
+            );
+            assert!(
+                r.contains_key("title")
+                    && r.contains_key("status")
+                    && r.contains_key("concurrencyToken")
+            );
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 1000, "paging does not end");
+    }
+    assert_eq!(seen.len(), total);
+    // Windows of 250, served by SAP 100 at a time: 100 + 100 + 50 per window.
+    assert_eq!(pages, total.div_ceil(250) * 3);
+    assert!(
+        requests_matching(&t.sim, "GET", "$skiptoken=") > 0,
+        "__next was followed"
+    );
+    assert!(t.sim.requests().iter().all(|r| {
+        r.header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    }));
+}
+
+#[tokio::test]
+async fn sap_filters_and_sorting_are_pushed_down() {
+    let t = setup().await;
+    let page = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                filters: vec![
+                    ("siteKey".into(), "1010".into()),
+                    ("severity".into(), "urgent".into()),
+                ],
+                sort: Some("-updatedAt".into()),
+                page_size: Some(50),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("filtered list");
+    assert!(!page.records.is_empty());
+    assert!(
+        page.records
+            .iter()
+            .all(|r| s(r, "siteKey") == "1010" && s(r, "severity") == "urgent")
+    );
+    let stamps: Vec<&str> = page.records.iter().map(|r| s(r, "updatedAt")).collect();
+    let mut sorted = stamps.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(stamps, sorted);
+    let q = t
+        .sim
+        .requests()
+        .pop()
+        .and_then(|r| r.query)
+        .unwrap_or_default();
+    assert!(q.contains("$filter=MaintenancePlanningPlant%20eq%20%271010%27%20and%20MaintPriority%20eq%20%271%27"), "{q}");
+    // Status is not filterable in SAP (SystemStatusText is sap:filterable=false): refused by the host.
+    t.sim.clear_requests();
+    let err = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                filters: vec![("status".into(), "open".into())],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, CallError::Refused(AdapterError::Invalid(_))),
+        "{err}"
+    );
+    assert!(t.sim.requests().is_empty());
+    let stock = t
+        .conn
+        .list(
+            "inventory",
+            ListOptions {
+                filters: vec![("locationKey".into(), "1010/101A".into())],
+                page_size: Some(20),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("stock");
+    assert!(!stock.records.is_empty());
+    assert!(
+        stock
+            .records
+            .iter()
+            .all(|r| s(r, "locationKey") == "1010/101A")
+    );
+    let vendors = t
+        .conn
+        .list(
+            "vendor",
+            ListOptions {
+                filters: vec![("isActive".into(), "false".into())],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("vendors");
+    assert!(!vendors.records.is_empty() && vendors.records.iter().all(|r| r["isActive"] == false));
+}
+
+#[tokio::test]
+async fn sap_every_served_entity_lists_and_gets() {
+    let t = setup().await;
+    let info = t.conn.info().clone();
+    for entity in info.entities.iter().filter(|e| e.list.is_supported()) {
+        let page = t
+            .conn
+            .list(&entity.name, opts(5))
+            .await
+            .unwrap_or_else(|e| panic!("list {}: {e}", entity.name));
+        assert_eq!(page.records.len(), 5, "{}", entity.name);
+        for r in &page.records {
+            for field in r.keys() {
+                let decl = entity
+                    .field(field)
+                    .unwrap_or_else(|| panic!("{}.{field} is not declared", entity.name));
+                assert!(
+                    decl.flags.read_list,
+                    "{}.{field} is not declared readable in lists",
+                    entity.name
+                );
+            }
+        }
+        let key = s(&page.records[0], "key").to_owned();
+        let record = t
+            .conn
+            .get(&entity.name, &key)
+            .await
+            .unwrap_or_else(|e| panic!("get {} {key}: {e}", entity.name));
+        assert_eq!(
+            record, page.records[0],
+            "{}: get and list agree",
+            entity.name
+        );
+    }
+    let err = t
+        .conn
+        .get("work-order", "4999999")
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::NotFound(_))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sap_work_orders_are_created_in_one_batch_updated_and_status_changed() {
+    let t = setup().await;
+    let before = t.sim.count("MaintenanceOrder");
+    let order = |title: &str, asset: &str| {
+        json!({"title": title, "siteKey": "1010", "teamKey": "MECHANIK", "assetKey": asset, "severity": "high",
+               "scheduledAt": "2024-06-03T06:00:00Z", "dueAt": "2024-06-03T14:00:00Z",
+               "customFields": {"MaintenanceOrderType": "PM01"}})
+    };
+    let results = t
+        .conn
+        .create(
+            "work-order",
+            vec![
+                order("Replace seal on P-101", "10000001"),
+                json!({"title": "no team", "siteKey": "1010", "customFields": {"MaintenanceOrderType": "PM01"}}),
+                order("Inspect coupling", "99999999"),
+                order("Lubricate bearings", "10000002"),
+            ],
+        )
+        .await
+        .expect("batch");
+    assert_eq!(results.len(), 4);
+    let first = results[0].as_ref().expect("created");
+    assert_eq!(s(first, "title"), "Replace seal on P-101");
+    assert_eq!(s(first, "status"), "open");
+    assert_eq!(s(first, "scheduledAt"), "2024-06-03T06:00:00Z");
+    assert!(
+        matches!(&results[1], Err(AdapterError::Invalid(e)) if e.iter().any(|f| f.field == "teamKey"))
+    );
+    match &results[2] {
+        Err(AdapterError::Invalid(e)) => assert_eq!(e[0].field, "assetKey", "{e:?}"),
+        other => panic!("SAP refuses the unknown equipment: {other:?}"),
+    }
+    assert!(results[3].is_ok());
+    assert_eq!(
+        t.sim.count("MaintenanceOrder"),
+        before + 2,
+        "the other change sets were written"
+    );
+    assert_eq!(
+        requests_matching(&t.sim, "POST", "/API_MAINTENANCEORDER/$batch"),
+        1,
+        "one $batch for the batch"
+    );
+    let stored = t
+        .sim
+        .entity("MaintenanceOrder", &[s(first, "key")])
+        .expect("stored");
+    assert_eq!(
+        stored["MaintOrdBasicStartDateTime"],
+        json!(1_717_394_400_000_i64),
+        "timestamps without loss"
+    );
+
+    let key = s(first, "key").to_owned();
+    let token = s(first, "concurrencyToken").to_owned();
+    let updated = t
+        .conn
+        .update(
+            "work-order",
+            &key,
+            json!({"title": "Replace seal and check shaft"}),
+            Some(token.clone()),
+        )
+        .await
+        .expect("update with the current token");
+    assert_eq!(s(&updated, "title"), "Replace seal and check shaft");
+    assert_ne!(s(&updated, "concurrencyToken"), token);
+    let err = t
+        .conn
+        .update("work-order", &key, json!({"title": "stale"}), Some(token))
+        .await
+        .expect_err("stale token");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("412")),
+        "{err}"
+    );
+    let without_token = t
+        .conn
+        .update("work-order", &key, json!({"severity": "urgent"}), None)
+        .await
+        .expect("last write wins");
+    assert_eq!(s(&without_token, "severity"), "urgent");
+    let patches: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert!(
+        patches
+            .iter()
+            .all(|r| r.header("if-match").is_some() && r.header("x-csrf-token").is_some())
+    );
+
+    // Status through the function imports.
+    let change = |status: &str| json!({"status": status});
+    let released = t
+        .conn
+        .action("work-order", &key, "change-status", change("in-progress"))
+        .await
+        .expect("release");
+    assert_eq!(s(&released, "status"), "in-progress");
+    assert!(s(&released, "nativeStatus").starts_with("REL"));
+    let err = t
+        .conn
+        .action("work-order", &key, "change-status", change("closed"))
+        .await
+        .expect_err("not TECO");
+    match &err {
+        CallError::Adapter(AdapterError::Conflict(m)) => {
+            assert!(m.contains("System status TECO is not active"), "{m}")
+        }
+        other => panic!("SAP refuses closing a released order: {other}"),
+    }
+    let completed = t
+        .conn
+        .action("work-order", &key, "change-status", change("completed"))
+        .await
+        .expect("TECO");
+    assert!(s(&completed, "nativeStatus").starts_with("TECO"));
+    let err = t
+        .conn
+        .update("work-order", &key, json!({"title": "too late"}), None)
+        .await
+        .expect_err("TECO");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("BS/013")),
+        "{err}"
+    );
+    let closed = t
+        .conn
+        .action("work-order", &key, "change-status", change("closed"))
+        .await
+        .expect("close");
+    assert_eq!(s(&closed, "status"), "completed");
+    assert!(s(&closed, "nativeStatus").starts_with("CLSD"));
+    let cancelled = t
+        .conn
+        .action("work-order", &key, "change-status", change("cancelled"))
+        .await
+        .expect("DLFL");
+    assert_eq!(s(&cancelled, "status"), "cancelled");
+    assert!(
+        requests_matching(
+            &t.sim,
+            "POST",
+            "SetMaintOrdStsToMrkdForDeltn?MaintenanceOrder="
+        ) == 1
+    );
+
+    // Delete is a status change in SAP: refused by the host with the adapter's reason.
+    t.sim.clear_requests();
+    let err = t
+        .conn
+        .delete("work-order", &key)
+        .await
+        .expect_err("not deletable");
+    match err {
+        CallError::Refused(AdapterError::Unsupported(m)) => {
+            assert!(m.contains("SetMaintOrdStsToMrkdForDeltn"), "{m}")
+        }
+        other => panic!("{other}"),
+    }
+    let err = t
+        .conn
+        .action("work-order", &key, "change-status", change("someday"))
+        .await
+        .expect_err("bad status");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Invalid(_))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sap_a_lapsed_csrf_token_is_fetched_again_once() {
+    let t = setup().await;
+    t.sim.expire_sessions_on_next_writes(1);
+    let updated = t
+        .conn
+        .update(
+            "work-order",
+            "4000001",
+            json!({"title": "After a session timeout"}),
+            None,
+        )
+        .await
+        .expect("retried");
+    assert_eq!(s(&updated, "title"), "After a session timeout");
+    let writes: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(writes.len(), 2, "one refusal, one retry");
+    assert_ne!(
+        writes[0].header("x-csrf-token"),
+        writes[1].header("x-csrf-token"),
+        "a new token"
+    );
+    assert!(
+        writes[1]
+            .header("cookie")
+            .is_some_and(|c| c.contains("SAP_SESSIONID_S4H_100=")),
+        "the host keeps the session cookie"
+    );
+
+    t.sim.clear_requests();
+    t.sim.expire_sessions_on_next_writes(2);
+    let err = t
+        .conn
+        .update("work-order", "4000001", json!({"title": "never"}), None)
+        .await
+        .expect_err("refused twice");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Forbidden(m)) if m.contains("CSRF")),
+        "{err}"
+    );
+    assert_eq!(
+        t.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count(),
+        2,
+        "no third attempt"
+    );
+    assert_eq!(
+        s(
+            &t.sim
+                .entity("MaintenanceOrder", &["4000001"])
+                .expect("order"),
+            "MaintenanceOrderDesc"
+        ),
+        "After a session timeout"
+    );
+}
+
+/// An upstream that loses `If-Match` on the way (a misconfigured proxy): SAP answers 428.
+struct DropIfMatch(Arc<dyn Upstream>);
+
+#[async_trait]
+impl Upstream for DropIfMatch {
+    async fn send(&self, mut req: Request) -> Result<Response, HttpError> {
+        req.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("if-match"));
+        self.0.send(req).await
+    }
+}
+
+#[tokio::test]
+async fn sap_a_patch_without_if_match_is_refused_with_428() {
+    let sim = SapSim::start(Config::default()).await.expect("simulator");
+    let base = sim.base_url();
+    let upstream: Arc<dyn Upstream> = Arc::new(DropIfMatch(Arc::new(sap_egress(&sim, &base))));
+    let t = connect_to(sim, &base, Some(upstream)).await;
+    let err = t
+        .conn
+        .update("work-order", "4000001", json!({"title": "x"}), None)
+        .await
+        .expect_err("428");
+    match err {
+        CallError::Adapter(AdapterError::Conflict(m)) => {
+            assert!(m.contains("428") && m.contains("If-Match"), "{m}")
+        }
+        other => panic!("{other}"),
+    }
+    assert_ne!(
+        s(
+            &t.sim
+                .entity("MaintenanceOrder", &["4000001"])
+                .expect("order"),
+            "MaintenanceOrderDesc"
+        ),
+        "x"
+    );
+}
+
+fn purchase_order(supplier: &str, price: f64) -> Value {
+    json!({
+        "vendorKey": supplier, "orderDate": "2024-06-03", "currencyKey": "EUR",
+        "customFields": {"CompanyCode": "1010", "PurchaseOrderType": "NB", "PurchasingOrganization": "1010", "PurchasingGroup": "001", "Plant": "1010"},
+        "lineItems": [
+            {"materialKey": "TG11", "description": "Trading Good 11", "quantity": 4, "uomKey": "PC", "price": price},
+            {"description": "Freight", "quantity": 1.5, "uomKey": "PC", "price": 12.345}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn sap_purchase_orders_deep_insert_released_conflicts_and_delete() {
+    let t = setup().await;
+    let before = t.sim.count("A_PurchaseOrder");
+    let single = t
+        .conn
+        .create("purchase-order", vec![purchase_order("17300001", 61.05)])
+        .await
+        .expect("create");
+    let po = single[0].as_ref().expect("created");
+    assert_eq!(s(po, "status"), "approved");
+    let items = po["lineItems"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["price"], 61.05);
+    assert_eq!(items[1]["price"], 12.345);
+    assert_eq!(items[1]["lineNo"], 20);
+    let stored = t
+        .sim
+        .entity("A_PurchaseOrderItem", &[s(po, "key"), "10"])
+        .expect("item");
+    assert_eq!(
+        (
+            stored["NetPriceAmount"].as_str(),
+            stored["OrderQuantity"].as_str()
+        ),
+        (Some("61.050"), Some("4.000"))
+    );
+    assert_eq!(
+        requests_matching(&t.sim, "POST", "/A_PurchaseOrder"),
+        1,
+        "a deep insert, not a request per item"
+    );
+
+    // Several records: one $batch; SAP refuses the unknown supplier, the others are written.
+    let results = t
+        .conn
+        .create(
+            "purchase-order",
+            vec![
+                purchase_order("17300002", 10.0),
+                purchase_order("99999999", 10.0),
+                purchase_order("17300003", 9.99),
+            ],
+        )
+        .await
+        .expect("batch");
+    assert!(results[0].is_ok() && results[2].is_ok());
+    match &results[1] {
+        Err(AdapterError::Invalid(e)) => assert!(
+            e[0].field == "vendorKey" && e[0].message.contains("99999999"),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.sim.count("A_PurchaseOrder"), before + 3);
+    // More decimal places than SAP keeps: refused before anything is sent.
+    let refused = t
+        .conn
+        .create("purchase-order", vec![purchase_order("17300001", 1.2345)])
+        .await
+        .expect("call");
+    assert!(
+        matches!(&refused[0], Err(AdapterError::Invalid(e)) if e[0].field == "lineItems[0].price")
+    );
+
+    // A released purchase order cannot be changed: a conflict carrying SAP's message.
+    let released = t.sim.keys("A_PurchaseOrder").into_iter().find(|k| {
+        t.sim.entity("A_PurchaseOrder", &[&k[0]]).is_some_and(|e| {
+            e["PurchasingProcessingStatus"] == "05" && e["PurchasingDocumentDeletionCode"] == ""
+        })
+    });
+    let released = released.expect("a released purchase order")[0].clone();
+    let err = t
+        .conn
+        .update(
+            "purchase-order",
+            &released,
+            json!({"currencyKey": "USD"}),
+            None,
+        )
+        .await
+        .expect_err("released");
+    match &err {
+        CallError::Adapter(AdapterError::Conflict(m)) => {
+            assert!(m.contains("has been released"), "{m}")
+        }
+        other => panic!("{other}"),
+    }
+    let err = t
+        .conn
+        .delete("purchase-order", &released)
+        .await
+        .expect_err("released");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+
+    // Delete sets the deletion indicator: the purchase order stays, cancelled.
+    let key = s(po, "key").to_owned();
+    let updated = t
+        .conn
+        .update(
+            "purchase-order",
+            &key,
+            json!({"orderDate": "2024-06-04"}),
+            None,
+        )
+        .await
+        .expect("update");
+    assert_eq!(s(&updated, "orderDate"), "2024-06-04");
+    t.conn.delete("purchase-order", &key).await.expect("delete");
+    let after = t
+        .conn
+        .get("purchase-order", &key)
+        .await
+        .expect("still readable");
+    assert_eq!(s(&after, "status"), "cancelled");
+    let err = t
+        .conn
+        .update("purchase-order", &key, json!({"currencyKey": "USD"}), None)
+        .await
+        .expect_err("deleted");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("06/020")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sap_assets_and_locations_are_created_updated_and_status_changed() {
+    let t = setup().await;
+    let created = t
+        .conn
+        .create(
+            "location",
+            vec![json!({"code": "1010-SP-PUMP-99", "name": "Spare pump bay", "parentKey": "1010-SP-PUMP", "siteKey": "1010",
+                        "customFields": {"FunctionalLocationCategory": "M", "FuncLocationStructure": "YSTR1"}})],
+        )
+        .await
+        .expect("create location");
+    let location = created[0].as_ref().expect("location");
+    assert_eq!(s(location, "key"), "1010-SP-PUMP-99");
+    let results = t
+        .conn
+        .create(
+            "asset",
+            vec![
+                json!({"name": "Booster pump", "makeName": "KSB", "modelName": "Etanorm 080", "serialNumber": "SN-77", "siteKey": "1010",
+                       "customFields": {"EquipmentCategory": "M"}}),
+                json!({"name": "Standby pump", "parentKey": "10000001", "customFields": {"EquipmentCategory": "M"}}),
+            ],
+        )
+        .await
+        .expect("create assets");
+    let asset = results[0].as_ref().expect("asset");
+    assert!(results[1].is_ok());
+    let key = s(asset, "key").to_owned();
+    assert_eq!(s(asset, "status"), "active");
+    let renamed = t
+        .conn
+        .update("asset", &key, json!({"name": "Booster pump P-7"}), None)
+        .await
+        .expect("update");
+    assert_eq!(s(&renamed, "name"), "Booster pump P-7");
+    let inactive = t
+        .conn
+        .action(
+            "asset",
+            &key,
+            "change-status",
+            json!({"status": "inactive"}),
+        )
+        .await
+        .expect("inactive");
+    assert_eq!(
+        (s(&inactive, "status"), inactive["isActive"].as_bool()),
+        ("inactive", Some(false))
+    );
+    let active = t
+        .conn
+        .action("asset", &key, "change-status", json!({"status": "active"}))
+        .await
+        .expect("active");
+    assert_eq!(active["isActive"], true);
+    let marked = t
+        .conn
+        .action(
+            "asset",
+            &key,
+            "change-status",
+            json!({"status": "marked-for-deletion"}),
+        )
+        .await
+        .expect("DLFL");
+    assert_eq!(s(&marked, "status"), "marked-for-deletion");
+    let err = t
+        .conn
+        .action(
+            "asset",
+            &key,
+            "change-status",
+            json!({"status": "inactive"}),
+        )
+        .await
+        .expect_err("DLFL active");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("DLFL")),
+        "{err}"
+    );
+    let loc = t
+        .conn
+        .action(
+            "location",
+            "1010-SP-PUMP-99",
+            "change-status",
+            json!({"status": "inactive"}),
+        )
+        .await
+        .expect("location inactive");
+    assert_eq!(loc["isActive"], false);
+    // The functional location of an equipment is set by installation, not by an update.
+    let err = t
+        .conn
+        .update("asset", &key, json!({"locationKey": "1010-SP"}), None)
+        .await
+        .expect_err("read-only");
+    assert!(
+        matches!(err, CallError::Refused(AdapterError::Invalid(_))),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sap_unsupported_operations_are_refused_before_the_adapter_runs() {
+    let t = setup().await;
+    let info = t.conn.info().clone();
+    let mut tried = 0;
+    for entity in &info.entities {
+        for op in [
+            Operation::List,
+            Operation::Get,
+            Operation::Create,
+            Operation::Update,
+            Operation::Delete,
+        ] {
+            let Support::Unsupported(reason) = entity.support(op) else {
+                continue;
+            };
+            let result = match op {
+                Operation::List => t
+                    .conn
+                    .list(&entity.name, ListOptions::default())
+                    .await
+                    .map(|_| ()),
+                Operation::Get => t.conn.get(&entity.name, "1").await.map(|_| ()),
+                Operation::Create => t
+                    .conn
+                    .create(&entity.name, vec![json!({})])
+                    .await
+                    .map(|_| ()),
+                Operation::Update => t
+                    .conn
+                    .update(&entity.name, "1", json!({"name": "x"}), None)
+                    .await
+                    .map(|_| ()),
+                Operation::Delete => t.conn.delete(&entity.name, "1").await,
+                Operation::Action => continue,
+            };
+            match result {
+                Err(CallError::Refused(AdapterError::Unsupported(message))) => {
+                    assert!(message.contains(&reason))
+                }
+                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 25, "{tried}");
+    assert!(t.sim.requests().is_empty(), "no request reached SAP");
+}
+
+#[tokio::test]
+async fn sap_client_in_the_base_url_goes_on_every_request() {
+    let sim = SapSim::start(Config::default()).await.expect("simulator");
+    let base = format!("{}?sap-client=200", sim.base_url());
+    let t = connect_to(sim, &base, None).await;
+    let page = t.conn.list("work-order", opts(150)).await.expect("list");
+    let next = page.next_cursor.expect("SAP pages below 150");
+    t.conn
+        .list(
+            "work-order",
+            ListOptions {
+                cursor: Some(next),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("next page");
+    t.conn
+        .update(
+            "work-order",
+            "4000002",
+            json!({"title": "In client 200"}),
+            None,
+        )
+        .await
+        .expect("update");
+    let requests = t.sim.requests();
+    assert!(requests.len() >= 4);
+    for r in &requests {
+        let q = r.query.clone().unwrap_or_default();
+        assert_eq!(
+            q.matches("sap-client=").count(),
+            1,
+            "exactly one sap-client: {q}"
+        );
+        assert!(q.ends_with("sap-client=200"), "{q}");
+    }
+    let writes: Vec<_> = requests.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(
+        writes[0]
+            .header("cookie")
+            .is_some_and(|c| c.contains("SAP_SESSIONID_S4H_200="))
+    );
+
+    let sim = SapSim::start(Config::default()).await.expect("simulator");
+    let base = format!("{}?sap-client=999", sim.base_url());
+    let t = connect_to(sim, &base, None).await;
+    let err = t
+        .conn
+        .get("work-order", "4000001")
+        .await
+        .expect_err("unknown client");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Unauthorized(m)) if m.contains("Client 999 is not available")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sap_vendor_errors_become_typed_errors() {
+    let t = setup().await;
+    t.sim.faults().revoke_token();
+    let err = t
+        .conn
+        .list("asset", ListOptions::default())
+        .await
+        .expect_err("revoked");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Unauthorized(_))),
+        "{err}"
+    );
+    t.sim.faults().restore_token();
+    t.sim.clear_requests();
+    t.sim.faults().fail_next(1, 503);
+    let page = t
+        .conn
+        .list("asset", opts(3))
+        .await
+        .expect("one 503 is retried by the host");
+    assert_eq!(page.records.len(), 3);
+    assert_eq!(t.sim.requests().len(), 2);
+    t.sim.faults().fail_next(10, 503);
+    let err = t
+        .conn
+        .list("asset", ListOptions::default())
+        .await
+        .expect_err("5xx");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Transient(_))),
+        "{err}"
+    );
+    t.sim.faults().clear();
+    let stock = t.conn.list("inventory", opts(1)).await.expect("stock");
+    let key = s(&stock.records[0], "key").to_owned();
+    let row = t.conn.get("inventory", &key).await.expect("stock row");
+    assert!(row["quantity"].is_number());
+}
