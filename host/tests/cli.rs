@@ -77,9 +77,12 @@ fn capabilities_for_one_entity_show_fields_in_every_format() {
 
 #[test]
 fn unknown_systems_and_entities_are_clear_errors() {
-    let (ok, _, err) = plantwire(&["capabilities", "sap-s4hana"]);
+    let (ok, _, err) = plantwire(&["capabilities", "no-such-system"]);
     assert!(!ok);
-    assert!(err.contains("no adapter for system `sap-s4hana`"), "{err}");
+    assert!(
+        err.contains("no adapter for system `no-such-system`"),
+        "{err}"
+    );
     let (ok, _, err) = plantwire(&["capabilities", "maintainx", "--entity", "spaceship"]);
     assert!(!ok);
     assert!(err.contains("unknown entity `spaceship`"), "{err}");
@@ -114,4 +117,19 @@ fn the_demo_runs_end_to_end() {
     assert!(out.contains("Created work order #"));
     assert!(out.contains("Changed its status to in-progress."));
     assert!(out.contains("\"status\": \"in-progress\""), "{out}");
+    // Maximo and SAP beside MaintainX.
+    assert!(out.contains("== IBM Maximo =="), "{out}");
+    assert!(
+        out.contains("Created 2 work orders in one BULK request"),
+        "{out}"
+    );
+    assert!(out.contains("through wsmethod:changeStatus"), "{out}");
+    assert!(out.contains("is refused"), "{out}");
+    assert!(out.contains("== SAP S/4HANA =="), "{out}");
+    assert!(
+        out.contains("Created 2 maintenance orders in one $batch"),
+        "{out}"
+    );
+    assert!(out.contains("SetMaintOrdStsToMrkdForDeltn"), "{out}");
+    assert!(out.contains("== Side by side =="), "{out}");
 }
