@@ -65,9 +65,9 @@ fn record_after_write(
 /// One page of records.
 pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterError> {
     let os = Os::for_entity(&req.entity)?;
-    let path = query::build(os, req)?;
+    let (path, page) = query::build(os, req)?;
     let resp = send(http, os, Doing::List, Request::get(path))?;
-    query::parse_page(os, &resp.body)
+    query::parse_page(os, &resp.body, page)
 }
 
 /// One record by key; a key that is not of the entity's form is not found without a request.

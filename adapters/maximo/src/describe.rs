@@ -47,7 +47,10 @@ const WRITE_NOTE: &str = "Creates of several records go in one POST with x-metho
      instead of creating the record twice; the same create sent twice in that window is \
      refused the same way. Updates are POST + x-method-override: PATCH with patchtype: MERGE; \
      `concurrencyToken` (the record's _rowstamp) is sent as If-Match and a stale one is a \
-     conflict (412).";
+     conflict (412). Maximo refuses to delete a record that others still refer to (an asset or \
+     location on a work order, a location holding assets or stock, an item in a storeroom or \
+     on a purchase order line, a company that is a purchase order's vendor); the refusal is a \
+     conflict with Maximo's message.";
 
 /// The adapter's full declaration.
 pub fn adapter_info() -> AdapterInfo {
@@ -298,10 +301,11 @@ fn work_order() -> EntityInfo {
         )
         .values(WO_STATUSES)
         .note(
-            "not creatable (a new work order is WAPPR) and not updatable: status changes \
-                 only through the change-status action (?action=wsmethod:changeStatus), which \
-                 enforces Maximo's transitions (e.g. BMXAA4679E, BMXAA4638E back from COMP); \
-                 filter: every Maximo status of the value (status in [..])",
+            "not creatable (a new work order is WAPPR) and not updatable here: this adapter \
+                 changes status only with the change-status action \
+                 (?action=wsmethod:changeStatus), where Maximo enforces its transitions (e.g. \
+                 BMXAA4679E, BMXAA4638E back from COMP) and records the memo; filter: every \
+                 Maximo status of the value (status in [..])",
         ),
         native_status("WOSTATUS"),
         field(

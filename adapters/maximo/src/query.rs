@@ -11,7 +11,12 @@
 //!
 //! Paging follows `responseInfo.nextPage.href` (an object): its `pageno` is the continuation
 //! handed to the host. Every `oslc.orderBy` ends with the object's unique id, so pages are
-//! stable (Maximo has no default order).
+//! stable (Maximo has no default order). The link itself is never followed: the next request
+//! is rebuilt under the connection's base URL, so a link naming another host cannot send
+//! anything elsewhere. A link that does not continue this collection (another origin than the
+//! collection's own `href`, another object structure, a page number that does not move
+//! forward) or an empty page that claims a next one is refused as a malformed answer, so a
+//! misbehaving server cannot keep a caller paging forever.
 
 use plantwire_sdk::contract::{ListRequest, Page};
 use plantwire_sdk::query::PathQuery;
@@ -224,9 +229,9 @@ pub fn conditions(os: Os, field: &str, value: &str) -> Result<Vec<String>, Strin
     })
 }
 
-/// The `GET` path of a list request; bad filters, sorts or cursors are `invalid` before any
-/// request is made.
-pub fn build(os: Os, req: &ListRequest) -> Result<String, AdapterError> {
+/// The `GET` path of a list request and the page number it asks for; bad filters, sorts or
+/// cursors are `invalid` before any request is made.
+pub fn build(os: Os, req: &ListRequest) -> Result<(String, u32), AdapterError> {
     let size = match req.page_size {
         0 => DEFAULT_PAGE_SIZE,
         n => n.min(MAX_PAGE_SIZE),
@@ -299,11 +304,13 @@ pub fn build(os: Os, req: &ListRequest) -> Result<String, AdapterError> {
     } else {
         q = q.param("pageno", page);
     }
-    Ok(q.build())
+    Ok((q.build(), page))
 }
 
-/// Reads a collection body into a page of unified records.
-pub fn parse_page(os: Os, body: &[u8]) -> Result<Page, AdapterError> {
+/// Reads page `page` of a collection body into a page of unified records. A body that is not
+/// a collection of this object structure, or whose `nextPage` does not continue it, is an
+/// `upstream` error.
+pub fn parse_page(os: Os, body: &[u8], page: u32) -> Result<Page, AdapterError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         malformed(format!(
             "the {} collection is not valid JSON: {e}",
@@ -316,13 +323,45 @@ pub fn parse_page(os: Os, body: &[u8]) -> Result<Page, AdapterError> {
             os.name()
         )));
     };
-    let records = members.iter().map(|m| mapping::to_unified(os, m)).collect();
+    let mut records = Vec::with_capacity(members.len());
+    for (at, m) in members.iter().enumerate() {
+        if !m.is_object() || mapping::key_from(m, os.pk()).is_none() {
+            return Err(malformed(format!(
+                "member {at} of the {} collection is not a record with its key ({})",
+                os.name(),
+                os.pk().join(", ")
+            )));
+        }
+        records.push(mapping::to_unified(os, m));
+    }
     let info = v.get("responseInfo");
-    let next_cursor = info
-        .and_then(|i| i.get("nextPage"))
-        .and_then(|n| n.get("href"))
-        .and_then(Value::as_str)
-        .and_then(page_number);
+    let next_cursor = match info.and_then(|i| i.get("nextPage")) {
+        None | Some(Value::Null) => None,
+        Some(next) => {
+            let href = next.get("href").and_then(Value::as_str).ok_or_else(|| {
+                malformed(format!(
+                    "the {} collection's responseInfo.nextPage is not an object with an href",
+                    os.name()
+                ))
+            })?;
+            let next = next_page(os, href, v.get("href").and_then(Value::as_str), page).map_err(
+                |why| {
+                    malformed(format!(
+                        "the {} collection's nextPage link {} {why}",
+                        os.name(),
+                        shortened(href)
+                    ))
+                },
+            )?;
+            if records.is_empty() {
+                return Err(malformed(format!(
+                    "page {page} of the {} collection is empty but names a next page",
+                    os.name()
+                )));
+            }
+            Some(next.to_string())
+        }
+    };
     let total = info
         .and_then(|i| i.get("totalCount"))
         .and_then(Value::as_u64);
@@ -333,16 +372,75 @@ pub fn parse_page(os: Os, body: &[u8]) -> Result<Page, AdapterError> {
     })
 }
 
-/// The `pageno` of a page link.
-fn page_number(href: &str) -> Option<String> {
-    let query = href.split_once('?')?.1;
-    query
+/// The page number of a `nextPage` link of page `page`, checked to continue the collection
+/// of `os` whose own `href` is `collection`; otherwise why not.
+fn next_page(os: Os, href: &str, collection: Option<&str>, page: u32) -> Result<u32, String> {
+    let (location, query) = href.split_once('?').unwrap_or((href, ""));
+    let (origin, path) = split_origin(location);
+    if let (Some(theirs), Some((ours, _))) = (origin, collection.map(split_origin)) {
+        match ours {
+            Some(ours) if !ours.eq_ignore_ascii_case(theirs) => {
+                return Err("points at another origin than the collection".to_owned());
+            }
+            _ => {}
+        }
+    }
+    let suffix = format!("/os/{}", os.name());
+    let tail = path
+        .trim_end_matches('/')
+        .get(
+            path.trim_end_matches('/')
+                .len()
+                .saturating_sub(suffix.len())..,
+        )
+        .unwrap_or_default();
+    if !tail.eq_ignore_ascii_case(&suffix) {
+        return Err(format!("does not continue {}", os.name()));
+    }
+    let numbers: Vec<&str> = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == "pageno")
+        .filter(|(k, _)| *k == "pageno")
         .map(|(_, v)| v)
-        .filter(|v| v.parse::<u32>().is_ok_and(|n| n >= 2))
-        .map(str::to_owned)
+        .collect();
+    let [number] = numbers.as_slice() else {
+        return Err("has no single pageno".to_owned());
+    };
+    match number.parse::<u32>() {
+        Ok(n) if n > page => Ok(n),
+        Ok(n) => Err(format!("goes back to page {n} from page {page}")),
+        Err(_) => Err(format!(
+            "has pageno `{}`, not a page number",
+            shortened(number)
+        )),
+    }
+}
+
+/// `(Some("scheme://authority"), path)` of an absolute URL, `(None, path)` of a relative one.
+fn split_origin(location: &str) -> (Option<&str>, &str) {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return (None, location);
+    };
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return (None, location);
+    }
+    let at = rest
+        .find('/')
+        .map_or(location.len(), |i| scheme.len() + 3 + i);
+    (location.get(..at), location.get(at..).unwrap_or_default())
+}
+
+/// At most 120 characters of server-sent text, for a message.
+fn shortened(text: &str) -> String {
+    let mut out: String = text.chars().take(120).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 fn malformed(message: String) -> AdapterError {
@@ -393,7 +491,8 @@ mod tests {
             ("teamKey".into(), "MECH".into()),
         ];
         r.sort = Some("-updatedAt".into());
-        let path = build(Os::WorkOrder, &r).unwrap();
+        let (path, page) = build(Os::WorkOrder, &r).unwrap();
+        assert_eq!(page, 1);
         assert!(
             path.contains("oslc.orderBy=-changedate%2C%2Bworkorderid"),
             "{path}"
@@ -411,7 +510,9 @@ mod tests {
         r.filters = vec![("isActive".into(), "false".into())];
         r.cursor = Some("3".into());
         r.page_size = 5000;
-        let path = decoded(&build(Os::Vendor, &r).unwrap());
+        let (path, page) = build(Os::Vendor, &r).unwrap();
+        assert_eq!(page, 3);
+        let path = decoded(&path);
         assert!(path.contains("oslc.where=disabled=1&pageno=3"), "{path}");
         assert!(path.contains("oslc.pageSize=1000"), "{path}");
     }
@@ -469,7 +570,7 @@ mod tests {
             "responseInfo": {"pagenum": 1, "totalCount": 240, "totalPages": 3,
                 "nextPage": {"href": "http://h/maximo/oslc/os/mxapiwo?lean=1&oslc.pageSize=100&pageno=2"}}
         });
-        let page = parse_page(Os::WorkOrder, body.to_string().as_bytes()).unwrap();
+        let page = parse_page(Os::WorkOrder, body.to_string().as_bytes(), 1).unwrap();
         assert_eq!(page.next_cursor.as_deref(), Some("2"));
         assert_eq!(page.total, Some(240));
         assert_eq!(
@@ -477,15 +578,101 @@ mod tests {
             vec![r#"{"key":"BEDFORD/1001","siteKey":"BEDFORD","concurrencyToken":"5"}"#.to_owned()]
         );
         let last = json!({"member": [], "responseInfo": {"pagenum": 3}});
-        let page = parse_page(Os::WorkOrder, last.to_string().as_bytes()).unwrap();
+        let page = parse_page(Os::WorkOrder, last.to_string().as_bytes(), 3).unwrap();
         assert!(page.next_cursor.is_none() && page.records.is_empty());
         assert_eq!(
-            parse_page(Os::WorkOrder, b"{}").unwrap_err().kind(),
+            parse_page(Os::WorkOrder, b"{}", 1).unwrap_err().kind(),
             "upstream"
         );
         assert_eq!(
-            parse_page(Os::WorkOrder, b"<html>").unwrap_err().kind(),
+            parse_page(Os::WorkOrder, b"<html>", 1).unwrap_err().kind(),
             "upstream"
         );
+    }
+
+    #[test]
+    fn next_page_links_that_do_not_continue_the_collection_are_refused() {
+        let member = json!({"href": "h", "siteid": "BEDFORD", "wonum": "1001"});
+        let page_with = |next: Value| {
+            json!({
+                "member": [member.clone()],
+                "href": "http://h:1/maximo/oslc/os/mxapiwo",
+                "responseInfo": {"pagenum": 2, "nextPage": next}
+            })
+            .to_string()
+        };
+        let ok = page_with(
+            json!({"href": "http://h:1/maximo/oslc/os/MXAPIWO?oslc.pageSize=5&pageno=3"}),
+        );
+        assert_eq!(
+            parse_page(Os::WorkOrder, ok.as_bytes(), 2)
+                .unwrap()
+                .next_cursor
+                .as_deref(),
+            Some("3")
+        );
+        let relative = page_with(json!({"href": "/maximo/oslc/os/mxapiwo?pageno=3"}));
+        assert!(parse_page(Os::WorkOrder, relative.as_bytes(), 2).is_ok());
+        for (next, why) in [
+            (
+                json!({"href": "http://evil.example/maximo/oslc/os/mxapiwo?pageno=3"}),
+                "another origin",
+            ),
+            (
+                json!({"href": "https://h:1/maximo/oslc/os/mxapiwo?pageno=3"}),
+                "another origin",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiasset?pageno=3"}),
+                "does not continue",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiwo?pageno=2"}),
+                "goes back",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiwo?pageno=1"}),
+                "goes back",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiwo?pageno=x"}),
+                "not a page number",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiwo?pageno=3&pageno=4"}),
+                "no single pageno",
+            ),
+            (
+                json!({"href": "http://h:1/maximo/oslc/os/mxapiwo"}),
+                "no single pageno",
+            ),
+            (
+                json!("http://h:1/maximo/oslc/os/mxapiwo?pageno=3"),
+                "not an object",
+            ),
+            (json!({"link": "x"}), "not an object"),
+        ] {
+            let err = parse_page(Os::WorkOrder, page_with(next.clone()).as_bytes(), 2).unwrap_err();
+            assert_eq!(err.kind(), "upstream", "{next}");
+            assert!(err.to_string().contains(why), "{next}: {err}");
+        }
+        let empty =
+            json!({"member": [], "responseInfo": {"nextPage": {"href": "/os/mxapiwo?pageno=2"}}});
+        let err = parse_page(Os::WorkOrder, empty.to_string().as_bytes(), 1).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+        for members in [
+            json!([1, "x"]),
+            json!([{"href": "h", "wonum": "1"}]),
+            json!({}),
+        ] {
+            let body = json!({"member": members}).to_string();
+            assert_eq!(
+                parse_page(Os::WorkOrder, body.as_bytes(), 1)
+                    .unwrap_err()
+                    .kind(),
+                "upstream",
+                "{members}"
+            );
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use plantwire::sdk::{AdapterError, AuthScheme, Operation, Support};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Runtime};
 use plantwire_integration_tests::{connect, load, test_config};
-use plantwire_simulators::maximo::{Config, MaximoSim, rest_id};
+use plantwire_simulators::maximo::{Config, ListTamper, MaximoSim, rest_id};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
@@ -857,4 +857,530 @@ async fn a_wrong_api_key_is_unauthorized_and_the_key_stays_with_the_host() {
         matches!(err, CallError::Adapter(AdapterError::Unauthorized(_))),
         "{err}"
     );
+}
+
+/// Every record of `entity`, page by page at `page_size`: (keys in order, pages, first total).
+async fn list_everything(
+    t: &Setup,
+    entity: &str,
+    page_size: u32,
+) -> (Vec<String>, usize, Option<u64>) {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    let mut total = None;
+    loop {
+        let page = t
+            .conn
+            .list(
+                entity,
+                ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(page_size),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("list {entity} page {}: {e}", pages + 1));
+        pages += 1;
+        if pages == 1 {
+            total = page.total;
+        }
+        assert!(page.records.len() <= page_size as usize);
+        keys.extend(page.records.iter().map(|r| s(r, "key").to_owned()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 50, "{entity}: paging does not end");
+    }
+    (keys, pages, total)
+}
+
+#[tokio::test]
+async fn every_served_entity_pages_through_several_pages_without_gaps_or_duplicates() {
+    let t = setup().await;
+    for (entity, os) in [
+        ("asset", "mxapiasset"),
+        ("purchase-order", "mxapipo"),
+        ("material", "mxapiitem"),
+        ("inventory", "mxapiinventory"),
+        ("location", "mxapilocations"),
+        ("vendor", "mxapivendor"),
+    ] {
+        let count = t.sim.count(os);
+        let page_size = u32::try_from(count / 4 + 1).expect("page size");
+        t.sim.clear_requests();
+        let (keys, pages, total) = list_everything(&t, entity, page_size).await;
+        assert_eq!(total, Some(count as u64), "{entity}");
+        assert_eq!(pages, count.div_ceil(page_size as usize), "{entity}");
+        assert!(pages >= 4, "{entity}: {pages} pages");
+        let unique: HashSet<&String> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "{entity}: no duplicates");
+        let mut expected = t.sim.keys(os);
+        let mut got = keys.clone();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "{entity}: every stored record, once");
+        let requests = t.sim.requests();
+        assert_eq!(requests.len(), pages, "{entity}: one request per page");
+        let q = last_query(&t.sim);
+        assert!(
+            q.contains(&format!("pageno={pages}"))
+                && q.contains(&format!("oslc.pageSize={page_size}"))
+                && q.contains("lean=1"),
+            "{entity}: {q}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn assets_are_created_read_updated_with_the_token_and_deleted() {
+    let t = setup().await;
+    let operating = t
+        .sim
+        .keys("mxapilocations")
+        .into_iter()
+        .find(|k| k.starts_with("BR") && k.ends_with("/BEDFORD"))
+        .expect("an operating location in BEDFORD");
+    t.sim.clear_requests();
+    let created = t
+        .conn
+        .create(
+            "asset",
+            vec![json!({"name": "Feed pump P-7", "siteKey": "BEDFORD", "locationKey": operating, "serialNumber": "FP7-001", "makeName": "GRUNDFOS"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let key = s(&created, "key").to_owned();
+    assert!(key.ends_with("/BEDFORD"), "{key}");
+    let post = t.sim.requests().pop().expect("create request");
+    assert_eq!(post.method, "POST");
+    assert_eq!(
+        post.header("x-method-override"),
+        None,
+        "one record: a plain POST"
+    );
+    assert!(post.header("properties").is_some() && post.header("transactionid").is_some());
+    let stored = t.sim.record("mxapiasset", &key).expect("stored");
+    assert_eq!(stored["description"], "Feed pump P-7");
+    assert_eq!(stored["serialnum"], "FP7-001");
+    assert_eq!(stored["manufacturer"], "GRUNDFOS");
+    assert_eq!(
+        format!("{}/BEDFORD", stored["location"].as_str().expect("location")),
+        operating
+    );
+
+    let read = t.conn.get("asset", &key).await.expect("get");
+    assert_eq!(read, created, "get returns what create returned");
+
+    let token = s(&read, "concurrencyToken").to_owned();
+    let updated = t
+        .conn
+        .update(
+            "asset",
+            &key,
+            json!({"name": "Feed pump P-7 (rebuilt)", "serialNumber": "FP7-002"}),
+            Some(token.clone()),
+        )
+        .await
+        .expect("update");
+    assert_eq!(s(&updated, "name"), "Feed pump P-7 (rebuilt)");
+    let patch = t.sim.requests().pop().expect("patch");
+    assert_eq!(patch.header("x-method-override"), Some("PATCH"));
+    assert_eq!(
+        patch.header("if-match"),
+        Some(format!("\"{token}\"").as_str())
+    );
+    let stored = t.sim.record("mxapiasset", &key).expect("stored");
+    assert_eq!(stored["description"], "Feed pump P-7 (rebuilt)");
+    assert_eq!(stored["serialnum"], "FP7-002");
+    let err = t
+        .conn
+        .update("asset", &key, json!({"name": "Lost"}), Some(token))
+        .await
+        .expect_err("stale token");
+    match err {
+        CallError::Adapter(AdapterError::Conflict(m)) => {
+            assert!(m.contains("412") || m.contains("another user"), "{m}")
+        }
+        other => panic!("unexpected: {other}"),
+    }
+    assert_eq!(
+        t.sim.record("mxapiasset", &key).expect("stored")["description"],
+        "Feed pump P-7 (rebuilt)"
+    );
+
+    t.conn.delete("asset", &key).await.expect("delete");
+    let delete = t.sim.requests().pop().expect("delete");
+    assert_eq!(delete.method, "DELETE");
+    assert!(delete.path.ends_with(&rest_id(&key)), "{}", delete.path);
+    assert!(t.sim.record("mxapiasset", &key).is_none());
+    let err = t.conn.get("asset", &key).await.expect_err("gone");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::NotFound(_))),
+        "{err}"
+    );
+
+    // An asset a work order refers to stays: Maximo refuses, reported as a conflict.
+    let wo = t
+        .sim
+        .record("mxapiwo", &t.sim.keys("mxapiwo")[0])
+        .expect("wo");
+    let used = format!(
+        "{}/{}",
+        wo["assetnum"].as_str().expect("assetnum"),
+        wo["siteid"].as_str().expect("siteid")
+    );
+    let err = t.conn.delete("asset", &used).await.expect_err("referenced");
+    match err {
+        CallError::Adapter(AdapterError::Conflict(m)) => assert!(m.contains("WORKORDER"), "{m}"),
+        other => panic!("unexpected: {other}"),
+    }
+    assert!(t.sim.record("mxapiasset", &used).is_some());
+}
+
+#[tokio::test]
+async fn locations_are_created_read_updated_and_deleted() {
+    let t = setup().await;
+    let created = t
+        .conn
+        .create(
+            "location",
+            vec![json!({"code": "BR950", "name": "Boiler house", "siteKey": "BEDFORD"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    assert_eq!(s(&created, "key"), "BR950/BEDFORD");
+    assert_eq!(created["isActive"], json!(true));
+    let stored = t
+        .sim
+        .record("mxapilocations", "BR950/BEDFORD")
+        .expect("stored");
+    assert_eq!(stored["description"], "Boiler house");
+    assert_eq!(
+        t.conn.get("location", "BR950/BEDFORD").await.expect("get"),
+        created
+    );
+    let updated = t
+        .conn
+        .update(
+            "location",
+            "BR950/BEDFORD",
+            json!({"name": "Boiler house 2"}),
+            Some(s(&created, "concurrencyToken").to_owned()),
+        )
+        .await
+        .expect("update");
+    assert_eq!(s(&updated, "name"), "Boiler house 2");
+    assert_eq!(
+        t.sim
+            .record("mxapilocations", "BR950/BEDFORD")
+            .expect("stored")["description"],
+        "Boiler house 2"
+    );
+    // The code is part of the key: the host refuses the change with the declared note.
+    t.sim.clear_requests();
+    let err = t
+        .conn
+        .update("location", "BR950/BEDFORD", json!({"code": "BR951"}), None)
+        .await
+        .expect_err("key");
+    assert!(
+        matches!(err, CallError::Refused(AdapterError::Invalid(_))),
+        "{err}"
+    );
+    assert!(t.sim.requests().is_empty());
+    t.conn
+        .delete("location", "BR950/BEDFORD")
+        .await
+        .expect("delete");
+    assert!(t.sim.record("mxapilocations", "BR950/BEDFORD").is_none());
+    // A storeroom holding stock stays.
+    let err = t
+        .conn
+        .delete("location", "CENTRAL/BEDFORD")
+        .await
+        .expect_err("stock");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    assert!(t.sim.record("mxapilocations", "CENTRAL/BEDFORD").is_some());
+}
+
+#[tokio::test]
+async fn materials_vendors_and_purchase_orders_are_deleted_only_when_maximo_allows() {
+    let t = setup().await;
+    // A new item nothing refers to is deleted.
+    let item = t
+        .conn
+        .create(
+            "material",
+            vec![json!({"name": "O-ring 40 mm", "uomKey": "EACH"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let item_key = s(&item, "key").to_owned();
+    assert!(t.sim.record("mxapiitem", &item_key).is_some());
+    t.conn.delete("material", &item_key).await.expect("delete");
+    assert!(t.sim.record("mxapiitem", &item_key).is_none());
+    let err = t.conn.get("material", &item_key).await.expect_err("gone");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::NotFound(_))),
+        "{err}"
+    );
+    // A stocked item stays.
+    let stocked = t.sim.keys("mxapiinventory")[0]
+        .split('/')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("/");
+    let err = t
+        .conn
+        .delete("material", &stocked)
+        .await
+        .expect_err("stocked");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    assert!(t.sim.record("mxapiitem", &stocked).is_some());
+
+    // A purchase order waiting on approval is deleted.
+    let vendor = t.sim.keys("mxapivendor")[0].clone();
+    let po = t
+        .conn
+        .create(
+            "purchase-order",
+            vec![json!({"title": "Spare seals", "vendorKey": vendor, "siteKey": "BEDFORD"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let po_key = s(&po, "key").to_owned();
+    assert_eq!(s(&po, "nativeStatus"), "WAPPR");
+    assert_eq!(
+        t.conn.get("purchase-order", &po_key).await.expect("get"),
+        po
+    );
+    t.conn
+        .delete("purchase-order", &po_key)
+        .await
+        .expect("delete");
+    assert!(t.sim.record("mxapipo", &po_key).is_none());
+
+    // A company that is a purchase order's vendor stays.
+    let seeded = t
+        .sim
+        .record("mxapipo", &t.sim.keys("mxapipo")[0])
+        .expect("po");
+    let used = format!(
+        "{}/{}",
+        seeded["vendor"].as_str().expect("vendor"),
+        seeded["orgid"].as_str().expect("orgid")
+    );
+    let err = t
+        .conn
+        .delete("vendor", &used)
+        .await
+        .expect_err("referenced");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Conflict(_))),
+        "{err}"
+    );
+    assert!(t.sim.record("mxapivendor", &used).is_some());
+}
+
+#[tokio::test]
+async fn single_and_bulk_creates_take_the_documented_routes() {
+    let t = setup().await;
+    // One work order: a plain POST whose answer carries the record (properties).
+    t.sim.clear_requests();
+    let wo = t
+        .conn
+        .create(
+            "work-order",
+            vec![json!({"title": "Check belt tension", "siteKey": "BEDFORD"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let requests = t.sim.requests();
+    assert_eq!(requests.len(), 1, "the record came back with the create");
+    assert_eq!(requests[0].header("x-method-override"), None);
+    assert!(requests[0].header("properties").is_some());
+    let stored = t.sim.record("mxapiwo", s(&wo, "key")).expect("stored");
+    assert_eq!(stored["description"], "Check belt tension");
+    assert_eq!(stored["status"], "WAPPR");
+
+    // Several vendors: one BULK request, each record its own result.
+    let before = t.sim.count("mxapivendor");
+    let existing = t.sim.keys("mxapivendor")[0]
+        .split('/')
+        .next()
+        .expect("code")
+        .to_owned();
+    t.sim.clear_requests();
+    let results = t
+        .conn
+        .create(
+            "vendor",
+            vec![
+                json!({"code": "ACME1", "name": "Acme Bearings"}),
+                json!({"code": existing, "name": "Same code again"}),
+                json!({"code": "ACME2", "name": "Acme Seals", "isActive": false}),
+            ],
+        )
+        .await
+        .expect("batch");
+    assert_eq!(
+        s(results[0].as_ref().expect("created"), "key"),
+        "ACME1/EAGLENA"
+    );
+    assert!(results[1].is_err(), "{:?}", results[1]);
+    let second = results[2].as_ref().expect("created");
+    assert_eq!(second["isActive"], json!(false));
+    assert_eq!(t.sim.count("mxapivendor"), before + 2);
+    assert_eq!(
+        t.sim
+            .record("mxapivendor", "ACME2/EAGLENA")
+            .expect("stored")["disabled"],
+        json!(true)
+    );
+    let posts: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].header("x-method-override"), Some("BULK"));
+    let sent: Value = serde_json::from_slice(&posts[0].body).expect("json");
+    let items = sent.as_array().expect("array");
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|i| i["_action"] == "Add"));
+}
+
+#[tokio::test]
+async fn native_maxauth_credentials_are_accepted() {
+    let sim = MaximoSim::start(Config::default())
+        .await
+        .expect("simulator");
+    let (user, password) = sim.user();
+    let maxauth = base64_of(&format!("{user}:{password}"));
+    let mut config = EgressConfig::new(url::Url::parse(&sim.base_url()).expect("base URL"));
+    config.allow_private_network = true;
+    let egress = Egress::new(
+        config,
+        AuthScheme::ApiKeyHeader("maxauth".to_owned()),
+        Credential::Token(SecretString::from(maxauth.clone())),
+    )
+    .expect("egress");
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "adapter", "maximo").await;
+    let conn = connect(&component, "maximo-maxauth", Arc::new(egress));
+    let page = conn.list("vendor", opts(3)).await.expect("list");
+    assert_eq!(page.records.len(), 3);
+    let req = sim.requests().pop().expect("request");
+    assert_eq!(req.header("maxauth"), Some(maxauth.as_str()));
+    assert_eq!(req.header("apikey"), None);
+    // A wrong password is unauthorized.
+    let mut config = EgressConfig::new(url::Url::parse(&sim.base_url()).expect("base URL"));
+    config.allow_private_network = true;
+    let wrong = Egress::new(
+        config,
+        AuthScheme::ApiKeyHeader("maxauth".to_owned()),
+        Credential::Token(SecretString::from(base64_of(&format!("{user}:nope")))),
+    )
+    .expect("egress");
+    let conn = connect(&component, "maximo-maxauth-wrong", Arc::new(wrong));
+    let err = conn.list("vendor", opts(3)).await.expect_err("401");
+    assert!(
+        matches!(err, CallError::Adapter(AdapterError::Unauthorized(_))),
+        "{err}"
+    );
+}
+
+/// Standard base64 with padding (the `maxauth` header).
+fn base64_of(text: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn malformed_collection_answers_are_clear_errors_not_endless_paging() {
+    let t = setup_with(Config {
+        work_orders: 60,
+        ..Config::default()
+    })
+    .await;
+    for (tamper, why) in [
+        (ListTamper::NotJson, "not valid JSON"),
+        (ListTamper::NoMember, "no `member` array"),
+        (ListTamper::MembersNotRecords, "not a record"),
+        (ListTamper::ForeignNextPage, "another origin"),
+        (ListTamper::RepeatedNextPage, "goes back to page"),
+        (ListTamper::NextPageAsString, "not an object with an href"),
+    ] {
+        t.sim.tamper_lists(Some(tamper));
+        t.sim.clear_requests();
+        // The first page, then (for RepeatedNextPage) a continuation.
+        for cursor in [None, Some("2".to_owned())] {
+            let err = t
+                .conn
+                .list(
+                    "work-order",
+                    ListOptions {
+                        cursor,
+                        page_size: Some(10),
+                        ..ListOptions::default()
+                    },
+                )
+                .await
+                .expect_err("malformed");
+            match &err {
+                CallError::Adapter(AdapterError::Upstream(e)) => {
+                    assert!(e.message.contains(why), "{tamper:?}: {}", e.message)
+                }
+                other => panic!("{tamper:?}: unexpected {other}"),
+            }
+        }
+        assert_eq!(
+            t.sim.requests().len(),
+            2,
+            "{tamper:?}: nothing followed or retried"
+        );
+        assert!(
+            t.sim.requests().iter().all(|r| !r.path.contains("mirror")),
+            "the link is never followed"
+        );
+    }
+    t.sim.tamper_lists(None);
+    let (keys, pages, _) = list_everything(&t, "work-order", 10).await;
+    assert_eq!((keys.len(), pages), (60, 6), "normal again");
 }

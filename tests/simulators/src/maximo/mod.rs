@@ -52,6 +52,24 @@ use seed::SeedPlan;
 
 pub use views::rest_id;
 
+/// A way to spoil the answers to collection queries (`GET /os/{os}`), to test what a client
+/// does with a malformed page. Set with [`MaximoSim::tamper_lists`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListTamper {
+    /// `200` with an HTML error page instead of JSON (a proxy or app-server page).
+    NotJson,
+    /// The collection without its `member` array.
+    NoMember,
+    /// `member` holds values that are not records (`[1, "x", null]`).
+    MembersNotRecords,
+    /// `responseInfo.nextPage.href` names the next page on another host.
+    ForeignNextPage,
+    /// `responseInfo.nextPage.href` names the page just answered, again and again.
+    RepeatedNextPage,
+    /// `responseInfo.nextPage` is a bare string instead of an object with `href`.
+    NextPageAsString,
+}
+
 /// How to start a [`MaximoSim`]: credentials, seed sizes, the server's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -115,6 +133,7 @@ impl Default for Config {
 ///   `pageno` and `responseInfo.nextPage.href` (an object), `collectioncount=1`, `count=1`,
 ///   `_dropnulls=0`, `lean=1` (otherwise namespaced `spi:` JSON); a page larger than
 ///   `max_page_size` is an error.
+/// * **Test hooks**: [`MaximoSim::tamper_lists`] spoils collection answers ([`ListTamper`]).
 /// * **Records**: rest ids `_` + base64 of the key values; `_rowstamp` on every record, `ETag`
 ///   on reads and writes, `If-Match` → `412` when stale; `status_description`; dates with the
 ///   server's offset.
@@ -123,7 +142,10 @@ impl Default for Config {
 ///   without it the lines are replaced); `x-method-override: BULK` with per-item
 ///   `_responsemeta`; `?action=wsmethod:changeStatus` with the work order transition errors
 ///   (`BMXAA4679E`, `BMXAA4638E`); `DELETE` → `200` (work orders and purchase orders only while
-///   `WAPPR`, inventory only at zero balance); `transactionid` seen within the window → `409`.
+///   `WAPPR`, inventory only at zero balance, nothing another record refers to: an asset or
+///   location on a work order, a location with assets or stock, an item in a storeroom or on a
+///   purchase order line, a company that is a purchase order's vendor); a `transactionid` seen
+///   within the window → `409`.
 #[derive(Clone)]
 pub struct MaximoSim {
     inner: Arc<Handle>,
@@ -168,6 +190,7 @@ impl MaximoSim {
             recorder: Recorder::default(),
             faults: Faults::default(),
             transactions: Mutex::new(HashMap::new()),
+            list_tamper: Mutex::new(None),
         });
         let server = Server::spawn(routes::router(shared.clone())).await?;
         let origin = format!("http://{}", server.addr());
@@ -224,6 +247,17 @@ impl MaximoSim {
     /// The fault injection handle.
     pub fn faults(&self) -> &Faults {
         &self.inner.shared.faults
+    }
+
+    /// Spoils every collection answer from now on as `tamper` says (`None`: answer normally
+    /// again). Requests are still recorded and authenticated.
+    pub fn tamper_lists(&self, tamper: Option<ListTamper>) {
+        *self
+            .inner
+            .shared
+            .list_tamper
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tamper;
     }
 
     /// The number of records of object structure `os` (`"mxapiwo"`, ...); 0 for an unknown one.

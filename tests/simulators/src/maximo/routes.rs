@@ -31,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use super::ListTamper;
 use super::query::{OrderBy, Select, Where};
 use super::schema::Os;
 use super::store::{Record, Store, key_of};
@@ -57,6 +58,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     /// `transactionid`s of committed writes, with when they were committed.
     pub(crate) transactions: Mutex<HashMap<String, Instant>>,
+    /// How collection answers are spoiled, if they are.
+    pub(crate) list_tamper: Mutex<Option<ListTamper>>,
 }
 
 impl Shared {
@@ -518,7 +521,58 @@ async fn list(
             "responseInfo": info,
         })
     };
-    Ok(ctx.render(StatusCode::OK, body))
+    let tamper = *s.list_tamper.lock().unwrap_or_else(PoisonError::into_inner);
+    match tamper {
+        Some(tamper) => Ok(tampered(&ctx, tamper, body, page_no)),
+        None => Ok(ctx.render(StatusCode::OK, body)),
+    }
+}
+
+/// Collection answer `body` of page `page_no`, spoiled as `tamper` says.
+fn tampered(ctx: &Ctx, tamper: ListTamper, mut body: Value, page_no: usize) -> Response {
+    fn set_next(body: &mut Value, next: Value) {
+        if let Some(info) = body.get_mut("responseInfo").and_then(Value::as_object_mut) {
+            info.insert("nextPage".into(), next);
+        }
+    }
+    match tamper {
+        ListTamper::NotJson => {
+            let mut response = Response::new(Body::from(
+                "<html><head><title>Error 500</title></head><body>SRVE0295E: Error reported: 500</body></html>",
+            ));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=UTF-8"),
+            );
+            return response;
+        }
+        ListTamper::NoMember => {
+            if let Some(map) = body.as_object_mut() {
+                map.remove("member");
+            }
+        }
+        ListTamper::MembersNotRecords => {
+            if let Some(map) = body.as_object_mut() {
+                map.insert("member".into(), json!([1, "x", null]));
+            }
+        }
+        ListTamper::ForeignNextPage => {
+            let own = page_href(ctx, page_no + 1);
+            let path = own
+                .find("/maximo/")
+                .map_or(own.as_str(), |at| &own[at..])
+                .to_owned();
+            set_next(
+                &mut body,
+                json!({ "href": format!("http://mirror.invalid{path}") }),
+            );
+        }
+        ListTamper::RepeatedNextPage => {
+            set_next(&mut body, json!({ "href": page_href(ctx, page_no) }));
+        }
+        ListTamper::NextPageAsString => set_next(&mut body, json!(page_href(ctx, page_no + 1))),
+    }
+    ctx.render(StatusCode::OK, body)
 }
 
 /// The collection URL of page `n`: the request's parameters with `pageno` replaced.
@@ -691,7 +745,7 @@ fn bulk_item(
             let key = target()?;
             if let Some(refusal) = store
                 .get(ctx.os, &key)
-                .and_then(|r| write::delete_refusal(ctx.os, r))
+                .and_then(|r| write::delete_refusal(ctx.os, store, r))
             {
                 return Err(refusal);
             }
@@ -801,7 +855,7 @@ async fn delete_one(
     let key = ctx.existing(&store, &id)?;
     if let Some(refusal) = store
         .get(ctx.os, &key)
-        .and_then(|r| write::delete_refusal(ctx.os, r))
+        .and_then(|r| write::delete_refusal(ctx.os, &store, r))
     {
         return Err(ctx.fail(&refusal));
     }

@@ -480,3 +480,110 @@ async fn faults_are_injected() {
     assert_eq!(t.get("/os/mxapiwo?lean=1&oslc.pageSize=1").await.0, 200);
     assert!(started.elapsed() >= Duration::from_millis(50));
 }
+
+#[tokio::test]
+async fn collection_answers_can_be_spoiled_for_client_tests() {
+    use super::ListTamper;
+    let t = T::new(small()).await;
+    let path = "/os/mxapiwo?lean=1&oslc.select=wonum&oslc.pageSize=10&pageno=2";
+    t.sim.tamper_lists(Some(ListTamper::NotJson));
+    let resp = t.req(Method::GET, path).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().starts_with("<html>"));
+    t.sim.tamper_lists(Some(ListTamper::NoMember));
+    let (_, body) = t.get(path).await;
+    assert!(body.get("member").is_none() && body.get("responseInfo").is_some());
+    t.sim.tamper_lists(Some(ListTamper::MembersNotRecords));
+    assert_eq!(t.get(path).await.1["member"], json!([1, "x", null]));
+    t.sim.tamper_lists(Some(ListTamper::ForeignNextPage));
+    let next = t.get(path).await.1["responseInfo"]["nextPage"]["href"].clone();
+    let next = next.as_str().unwrap();
+    assert!(
+        next.starts_with("http://mirror.invalid/maximo/oslc/os/mxapiwo?")
+            && next.contains("pageno=3"),
+        "{next}"
+    );
+    t.sim.tamper_lists(Some(ListTamper::RepeatedNextPage));
+    let next = t.get(path).await.1["responseInfo"]["nextPage"]["href"].clone();
+    assert!(next.as_str().unwrap().ends_with("pageno=2"), "{next}");
+    t.sim.tamper_lists(Some(ListTamper::NextPageAsString));
+    let next = t.get(path).await.1["responseInfo"]["nextPage"].clone();
+    assert!(next.as_str().unwrap().ends_with("pageno=3"), "{next}");
+    // Other requests are untouched, and lists answer normally again once cleared.
+    let one = rest_id(&t.sim.keys("mxapiwo")[0]);
+    assert_eq!(t.get(&format!("/os/mxapiwo/{one}?lean=1")).await.0, 200);
+    t.sim.tamper_lists(None);
+    let (status, body) = t.get(path).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["member"].as_array().unwrap().len(), 10);
+    assert!(
+        body["responseInfo"]["nextPage"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("pageno=3")
+    );
+}
+
+#[tokio::test]
+async fn records_other_records_refer_to_are_not_deleted() {
+    let t = T::new(small()).await;
+    let po = t.sim.record("mxapipo", &t.sim.keys("mxapipo")[0]).unwrap();
+    let text = |v: &Value, a: &str| v[a].as_str().unwrap().to_owned();
+    let used_asset = t
+        .sim
+        .keys("mxapiasset")
+        .into_iter()
+        .find(|k| {
+            t.sim.keys("mxapiwo").iter().any(|w| {
+                let r = t.sim.record("mxapiwo", w).unwrap();
+                r["assetnum"]
+                    .as_str()
+                    .map(|a| format!("{a}/{}", text(&r, "siteid")))
+                    == Some(k.clone())
+            })
+        })
+        .expect("an asset on a work order");
+    let item = t.sim.keys("mxapiinventory")[0]
+        .split('/')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("/");
+    for (os, key, by) in [
+        ("mxapiasset", used_asset, "WORKORDER"),
+        ("mxapilocations", "CENTRAL/BEDFORD".to_owned(), "INVENTORY"),
+        ("mxapiitem", item, "INVENTORY"),
+        (
+            "mxapivendor",
+            format!("{}/{}", text(&po, "vendor"), text(&po, "orgid")),
+            "PO",
+        ),
+    ] {
+        let resp = t
+            .req(Method::DELETE, &format!("/os/{os}/{}", rest_id(&key)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{os} {key}");
+        let body = read(resp).await;
+        let message = body["Error"]["message"].as_str().unwrap();
+        assert!(message.contains(by), "{os} {key}: {message}");
+        assert!(t.sim.record(os, &key).is_some(), "{os} {key} kept");
+    }
+    // A record nothing refers to is deleted.
+    let created = t
+        .req(Method::POST, "/os/mxapilocations?lean=1")
+        .json_body(&json!({"location": "BR999", "siteid": "BEDFORD"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let resp = t
+        .req(
+            Method::DELETE,
+            &format!("/os/mxapilocations/{}", rest_id("BR999/BEDFORD")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}

@@ -718,8 +718,13 @@ fn po_transition(ponum: &str, from: &str, to: &str) -> Result<(), MaxError> {
     }
 }
 
-/// Why `record` of `os` cannot be deleted, if it cannot.
-pub(crate) fn delete_refusal(os: Os, record: &Record) -> Option<MaxError> {
+/// Why `record` of `os` cannot be deleted, if it cannot: a status or balance rule, or another
+/// record that still refers to it (Maximo's `canDelete` checks; the exact message codes are
+/// not documented [U], so the refusals carry none).
+pub(crate) fn delete_refusal(os: Os, store: &Store, record: &Record) -> Option<MaxError> {
+    if let Some(refusal) = referenced(os, store, record) {
+        return Some(refusal);
+    }
     let status = text(record, "status").unwrap_or_default();
     let key = key_of(os, record).unwrap_or_default();
     match os {
@@ -748,6 +753,77 @@ pub(crate) fn delete_refusal(os: Os, record: &Record) -> Option<MaxError> {
         }
         _ => None,
     }
+}
+
+/// A record of another object structure that refers to `record`, as a refusal to delete it:
+/// an asset or a location on a work order, a location holding assets or stock, an item in a
+/// storeroom or on a purchase order line, a company that is a purchase order's vendor.
+fn referenced(os: Os, store: &Store, record: &Record) -> Option<MaxError> {
+    let same = |r: &Record, pairs: &[(&str, &str)]| {
+        pairs.iter().all(|(theirs, ours)| {
+            text(r, theirs).is_some() && text(r, theirs) == text(record, ours)
+        })
+    };
+    let key = key_of(os, record).unwrap_or_default();
+    let first = |by: Os, pairs: &[(&str, &str)]| {
+        store
+            .iter(by)
+            .find(|r| same(r, pairs))
+            .and_then(|r| key_of(by, r))
+            .map(|other| (by, other))
+    };
+    let hit = match os {
+        Os::Asset => first(
+            Os::WorkOrder,
+            &[("assetnum", "assetnum"), ("siteid", "siteid")],
+        )
+        .or_else(|| first(Os::Asset, &[("parent", "assetnum"), ("siteid", "siteid")])),
+        Os::Location => first(Os::Asset, &[("location", "location"), ("siteid", "siteid")])
+            .or_else(|| {
+                first(
+                    Os::Inventory,
+                    &[("location", "location"), ("siteid", "siteid")],
+                )
+            })
+            .or_else(|| {
+                first(
+                    Os::WorkOrder,
+                    &[("location", "location"), ("siteid", "siteid")],
+                )
+            }),
+        Os::Item => first(
+            Os::Inventory,
+            &[("itemnum", "itemnum"), ("itemsetid", "itemsetid")],
+        )
+        .or_else(|| {
+            let itemnum = text(record, "itemnum")?;
+            store
+                .iter(Os::Po)
+                .find(|po| {
+                    po.get("poline")
+                        .and_then(Value::as_array)
+                        .is_some_and(|lines| {
+                            lines
+                                .iter()
+                                .any(|l| l.get("itemnum").and_then(Value::as_str) == Some(itemnum))
+                        })
+                })
+                .and_then(|po| key_of(Os::Po, po))
+                .map(|other| (Os::Po, other))
+        }),
+        Os::Vendor => first(Os::Po, &[("vendor", "company"), ("orgid", "orgid")]),
+        Os::WorkOrder | Os::Po | Os::Inventory => None,
+    }?;
+    let (by, other) = hit;
+    Some(MaxError::plain(
+        400,
+        None,
+        format!(
+            "{} {key} cannot be deleted because {} {other} refers to it.",
+            os.mbo().to_ascii_uppercase(),
+            by.mbo().to_ascii_uppercase()
+        ),
+    ))
 }
 
 #[cfg(test)]
