@@ -252,15 +252,32 @@ pub(crate) fn create(
                 results[*index] = Some(Err(e.clone()));
             }
         } else {
+            // SAP ran the change sets before answering: when the answer cannot be read, the
+            // records may exist, and the caller must be told so rather than retry blindly.
             let content_type = resp.header("content-type").unwrap_or("").to_owned();
-            let parts = batch_responses(&content_type, &resp.body)
-                .filter(|p| p.len() == bodies.len())
-                .ok_or_else(|| {
-                    upstream(
-                        resp.status,
-                        "SAP's $batch answer does not have one part per change set",
-                    )
-                })?;
+            let unreadable = |why: String| {
+                upstream(
+                    resp.status,
+                    &format!(
+                        "SAP's $batch answer {why}, so the outcome of each record is unknown: \
+                         some may have been created; read them back before retrying"
+                    ),
+                )
+            };
+            let parts = batch_responses(&content_type, &resp.body).ok_or_else(|| {
+                unreadable(format!(
+                    "is not a multipart/mixed body with the boundary of its Content-Type \
+                     (`{}`)",
+                    content_type.chars().take(120).collect::<String>()
+                ))
+            })?;
+            if parts.len() != bodies.len() {
+                return Err(unreadable(format!(
+                    "has {} parts for {} change sets",
+                    parts.len(),
+                    bodies.len()
+                )));
+            }
             for ((index, _), part) in bodies.iter().zip(parts) {
                 let Some(answer) = part.into_iter().next() else {
                     results[*index] =
@@ -393,18 +410,20 @@ fn order_import(
     let (dlfl, lkd) = (has("DLFL"), has("LKD"));
     let plain = !dlfl && !lkd;
     Ok(match target {
-        "open" if dlfl => Some("ResetMaintOrdStsMrkdForDeltn"),
-        "open" if lkd => Some("SetMaintOrderStatusToUnlocked"),
-        "open" if base == "CRTD" => None,
-        "open" => {
+        "open" if base != "CRTD" => {
             return Err(AdapterError::Conflict(format!(
                 "SAP has no function import that takes a {base} order back to created (CRTD)"
             )));
         }
+        "open" if dlfl => Some("ResetMaintOrdStsMrkdForDeltn"),
+        "open" if lkd => Some("SetMaintOrderStatusToUnlocked"),
+        "open" => None,
         "in-progress" if dlfl => Some("ResetMaintOrdStsMrkdForDeltn"),
         "in-progress" if lkd => Some("SetMaintOrderStatusToUnlocked"),
         "in-progress" if base == "REL" => None,
         "in-progress" if base == "CRTD" => Some("ReleaseMaintenanceOrder"),
+        // A closed order is reopened in two steps: CLSD → TECO → released.
+        "in-progress" if base == "CLSD" => Some("ResetMaintOrderStatusClosed"),
         "in-progress" => Some("ResetMaintOrdStsTechCompleted"),
         "on-hold" if lkd => None,
         "on-hold" => Some("SetMaintOrderStatusToLocked"),
@@ -495,14 +514,75 @@ pub(crate) fn action(
             "change-status takes only `status`",
         ));
     }
-    let (current, token) = get_entity(http, res, key, true)?;
-    let import = match res {
-        Resource::WorkOrder => order_import(&current, &target)?,
-        _ => object_import(res, &current, &target)?,
-    };
-    let Some(import) = import else {
-        return Ok(unified_text(res, &current));
-    };
+    let (mut current, token) = get_entity(http, res, key, true)?;
+    let mut token = token.unwrap_or_default();
+    // One function import sets or resets one status, so a target can take several (a
+    // closed order back in progress: ResetMaintOrderStatusClosed, then
+    // ResetMaintOrdStsTechCompleted; an inactive equipment marked for deletion back to
+    // active: both resets). Each step is chosen from the status SAP reports after the last.
+    let mut done: Vec<&'static str> = Vec::new();
+    loop {
+        let import = match res {
+            Resource::WorkOrder => order_import(&current, &target),
+            _ => object_import(res, &current, &target),
+        }
+        .map_err(|e| after_steps(e, &done))?;
+        let Some(import) = import else {
+            return Ok(unified_text(res, &current));
+        };
+        if done.last() == Some(&import) || done.len() >= MAX_STATUS_STEPS {
+            return Err(after_steps(
+                AdapterError::Conflict(format!(
+                    "SAP accepted {import} but the status is not `{target}` after it"
+                )),
+                &done,
+            ));
+        }
+        call_import(http, res, key, import, &mut token).map_err(|e| after_steps(e, &done))?;
+        done.push(import);
+        current = get_entity(http, res, key, false)?.0;
+    }
+}
+
+/// The most function imports one change-status runs (a locked, deletion-flagged, closed order
+/// back in progress takes four).
+const MAX_STATUS_STEPS: usize = 5;
+
+/// `e`, saying which function imports SAP already ran before it.
+fn after_steps(e: AdapterError, done: &[&str]) -> AdapterError {
+    if done.is_empty() {
+        return e;
+    }
+    let before = format!("after SAP ran {}: ", done.join(", "));
+    match e {
+        AdapterError::Conflict(m) => AdapterError::Conflict(format!("{before}{m}")),
+        AdapterError::Invalid(mut errors) => {
+            for f in &mut errors {
+                f.message = format!("{before}{}", f.message);
+            }
+            AdapterError::Invalid(errors)
+        }
+        AdapterError::Forbidden(m) => AdapterError::Forbidden(format!("{before}{m}")),
+        AdapterError::Unauthorized(m) => AdapterError::Unauthorized(format!("{before}{m}")),
+        AdapterError::Unsupported(m) => AdapterError::Unsupported(format!("{before}{m}")),
+        AdapterError::NotFound(m) => AdapterError::NotFound(format!("{before}{m}")),
+        AdapterError::Transient(m) => AdapterError::Transient(format!("{before}{m}")),
+        AdapterError::Upstream(mut u) => {
+            u.message = format!("{before}{}", u.message);
+            AdapterError::Upstream(u)
+        }
+        other => other,
+    }
+}
+
+/// Calls the status function import `import` on `key`.
+fn call_import(
+    http: &dyn Http,
+    res: Resource,
+    key: &str,
+    import: &str,
+    token: &mut String,
+) -> Result<(), AdapterError> {
     let params = match res {
         Resource::WorkOrder => vec![("MaintenanceOrder", string_literal(key))],
         Resource::Asset => vec![
@@ -515,8 +595,7 @@ pub(crate) fn action(
         _ => vec![("FunctionalLocation", string_literal(key))],
     };
     let path = format!("/{}/{import}?{}", res.service(), odata::query(&params));
-    let mut token = token.unwrap_or_default();
-    let resp = write(http, res, &mut token, &|t| {
+    let resp = write(http, res, token, &|t| {
         Request::new("POST", path.clone()).header("x-csrf-token", t)
     })?;
     if !resp.is_success() {
@@ -528,5 +607,5 @@ pub(crate) fn action(
         });
     }
     errors::log_messages(resp.header("sap-message"));
-    get(http, entity, key)
+    Ok(())
 }

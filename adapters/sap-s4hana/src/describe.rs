@@ -363,16 +363,21 @@ fn work_order() -> EntityInfo {
             "order",
             WO_TARGETS,
             "Changes the order's system status through API_MAINTENANCEORDER's function imports \
-             and returns the order after it. The import is chosen from the current status: \
-             in-progress releases a created order (ReleaseMaintenanceOrder) or revokes a \
-             technical completion (ResetMaintOrdStsTechCompleted); completed completes it \
+             and returns the order after it. Each import sets or resets one status, chosen \
+             from the status SAP reports, until the target is reached (at most five): \
+             in-progress releases a created order (ReleaseMaintenanceOrder), revokes a \
+             technical completion (ResetMaintOrdStsTechCompleted) and, for a closed order, \
+             the close before it (ResetMaintOrderStatusClosed); completed completes it \
              technically (SetMaintOrdToTechCompleted) or revokes a close \
              (ResetMaintOrderStatusClosed); closed closes a technically completed order \
              (SetMaintOrderStatusToClosed); on-hold locks it (SetMaintOrderStatusToLocked); \
              cancelled sets the deletion flag (SetMaintOrdStsToMrkdForDeltn); open resets the \
-             deletion flag (ResetMaintOrdStsMrkdForDeltn) or the lock \
-             (SetMaintOrderStatusToUnlocked). A transition SAP does not allow is a conflict \
-             carrying SAP's message (e.g. BS/013 \"System status TECO is active\").",
+             deletion flag (ResetMaintOrdStsMrkdForDeltn) and the lock \
+             (SetMaintOrderStatusToUnlocked) of a created order (in-progress resets them too \
+             before releasing); SAP has no import back to created, so open on a released or \
+             completed order is a conflict before anything is called. A transition SAP does \
+             not allow is a conflict carrying SAP's message (e.g. BS/013 \"System status \
+             TECO is active\"), naming the imports SAP already ran when it was not the first.",
         )],
         fields,
         &format!(
@@ -445,7 +450,7 @@ fn asset() -> EntityInfo {
             "Changes the equipment's status through API_EQUIPMENT's function imports and \
              returns it: inactive (SetEquipmentToInactive), marked-for-deletion \
              (SetEquipToMarkedForDeletion), active (ResetEquipmentFromInactive or \
-             RsetEquipFromMarkedForDeletion, whichever is set). A transition SAP refuses is a \
+             RsetEquipFromMarkedForDeletion: both when both are set, deletion flag first). A transition SAP refuses is a \
              conflict carrying SAP's message.",
         )],
         fields,
@@ -541,7 +546,7 @@ fn location() -> EntityInfo {
             "Changes the functional location's status through API_FUNCTIONALLOCATION's function \
              imports and returns it: inactive (SetFuncnlLocationToInactive), \
              marked-for-deletion (SetFuncLocToMarkedForDeletion), active \
-             (RsetFuncnlLocationFromInactive or RsetFuncLocFromMrkdForDeletion). A transition \
+             (RsetFuncLocFromMrkdForDeletion, then RsetFuncnlLocationFromInactive, as set). A transition \
              SAP refuses is a conflict carrying SAP's message.",
         )],
         fields,

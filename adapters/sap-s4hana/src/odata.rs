@@ -239,6 +239,31 @@ pub fn expanded<'a>(entity: &'a Map<String, Value>, nav: &str) -> Option<&'a Vec
     entity.get(nav)?.get("results")?.as_array()
 }
 
+/// The origin (`scheme://authority`) of an absolute `http(s)` link, `Ok(None)` for a link
+/// relative to the server (`/…`); `Err` for anything else (another scheme, user info in the
+/// authority, no authority).
+pub fn link_origin(link: &str) -> Result<Option<&str>, &'static str> {
+    if link.starts_with('/') && !link.starts_with("//") {
+        return Ok(None);
+    }
+    let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
+    let scheme_len = if lower.starts_with("https://") {
+        8
+    } else if lower.starts_with("http://") {
+        7
+    } else {
+        return Err("not an http(s) link");
+    };
+    let end = link[scheme_len..]
+        .find(['/', '?', '#'])
+        .map_or(link.len(), |i| scheme_len + i);
+    let authority = &link[scheme_len..end];
+    if authority.is_empty() || authority.contains('@') {
+        return Err("no host, or user info in the authority");
+    }
+    Ok(Some(&link[..end]))
+}
+
 /// The part of a `__next` link from the service name on (`/API_X/Set?...$skiptoken=100`),
 /// without `sap-client` (the host adds the connection's own). `None` when the link does not
 /// name one of `services`.
@@ -536,6 +561,15 @@ mod tests {
             Some("/API_X/Set?$top=5&$skiptoken=100")
         );
         assert_eq!(relative_next("http://h/other/Set", &["API_X"]), None);
+        assert_eq!(
+            link_origin("https://s4h.example:44300/sap/opu/odata/sap/API_X/Set?$skiptoken=1"),
+            Ok(Some("https://s4h.example:44300"))
+        );
+        assert_eq!(link_origin("/sap/opu/odata/sap/API_X/Set"), Ok(None));
+        assert!(link_origin("//other.example/sap/opu/odata/sap/API_X/Set").is_err());
+        assert!(link_origin("ftp://h/API_X/Set").is_err());
+        assert!(link_origin("http://user@h/API_X/Set").is_err());
+        assert!(link_origin("API_X/Set").is_err());
         let e = c.results[0].as_object().unwrap();
         assert_eq!(etag(e).as_deref(), Some("W/\"x\""));
     }

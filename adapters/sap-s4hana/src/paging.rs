@@ -220,6 +220,58 @@ fn with_skip(path: &str, skip: u64) -> String {
     format!("{base}?{}", parts.join("&"))
 }
 
+/// The query parameters of a path, sorted (to compare two requests of the same page).
+fn sorted_params(path: &str) -> Vec<&str> {
+    let mut params: Vec<&str> = path
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .collect();
+    params.sort_unstable();
+    params
+}
+
+/// The continuation a `__next` link gives after the page answered to `path`, or why it cannot
+/// be followed. SAP writes `__next` as an absolute URL on the server it was called on: a link
+/// to another server (told by the origin of the entities' own `__metadata.uri`), outside SAP's
+/// OData root, onto another entity set, or one that would read the same page again (a
+/// repeated `$skiptoken`, or no records with more promised) is refused rather than followed —
+/// the continuation is only ever sent to the connection's own base URL by the host.
+fn next_of(
+    res: Resource,
+    path: &str,
+    link: &str,
+    results: &[Value],
+) -> Result<String, &'static str> {
+    let origin = odata::link_origin(link).map_err(|_| "is not an http(s) URL of the system")?;
+    if let Some(origin) = origin {
+        let rest = &link[origin.len()..];
+        if !rest.starts_with(&format!("/sap/opu/odata/sap/{}/", res.service())) {
+            return Err("does not continue on SAP's OData root of this service");
+        }
+        let entity_origins = results
+            .iter()
+            .filter_map(|r| r.get("__metadata")?.get("uri")?.as_str())
+            .filter_map(|uri| odata::link_origin(uri).ok().flatten());
+        for other in entity_origins {
+            if !other.eq_ignore_ascii_case(origin) {
+                return Err("points to another server than the records it came with");
+            }
+        }
+    }
+    let next = relative_next(link, &SERVICES)
+        .and_then(|n| check_cursor(res, &n).ok())
+        .ok_or("does not continue this entity set")?;
+    if sorted_params(&next) == sorted_params(path) {
+        return Err("repeats the page just read (same $skiptoken)");
+    }
+    if results.is_empty() {
+        return Err("promises more records after a page without any");
+    }
+    Ok(next)
+}
+
 /// Reads one page of `res` answered to `path`.
 pub fn parse_page(
     res: Resource,
@@ -242,18 +294,13 @@ pub fn parse_page(
         .map(|e| Value::Object(to_unified(res, e)).to_string())
         .collect();
     let next_cursor = match &c.next {
-        Some(link) => {
-            let next = relative_next(link, &SERVICES)
-                .and_then(|n| check_cursor(res, &n).ok())
-                .ok_or_else(|| {
-                    AdapterError::Upstream(UpstreamError {
-                        status,
-                        code: None,
-                        message: "SAP's __next link does not continue this entity set".to_owned(),
-                    })
-                })?;
-            Some(next)
-        }
+        Some(link) => Some(next_of(res, path, link, &c.results).map_err(|why| {
+            AdapterError::Upstream(UpstreamError {
+                status,
+                code: None,
+                message: format!("SAP's __next link {why}; the list stops here"),
+            })
+        })?),
         None => {
             let skip: u64 = param(path, "$skip")
                 .and_then(|v| v.parse().ok())
@@ -395,5 +442,58 @@ mod tests {
             .is_err()
         );
         assert!(parse_page(Resource::WorkOrder, path, &json!({"value": []}), 200).is_err());
+    }
+
+    #[test]
+    fn hostile_next_links_are_refused() {
+        let path = "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages";
+        let record = |origin: &str| json!({"__metadata": {"uri": format!("{origin}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder('4000001')")}, "MaintenanceOrder": "4000001"});
+        let page =
+            |next: &str, results: Vec<Value>| json!({"d": {"results": results, "__next": next}});
+        let message = |body: &Value, at: &str| match parse_page(Resource::WorkOrder, at, body, 200)
+        {
+            Err(AdapterError::Upstream(u)) => u.message,
+            other => panic!("{other:?}"),
+        };
+        let same = "https://s4h:44300/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100";
+        let ok = parse_page(
+            Resource::WorkOrder,
+            path,
+            &page(same, vec![record("https://s4h:44300")]),
+            200,
+        )
+        .unwrap();
+        assert!(ok.next_cursor.unwrap().ends_with("$skiptoken=100"));
+        // Another origin than the records' own.
+        let foreign = same.replace("https://s4h:44300", "http://other.example");
+        assert!(
+            message(&page(&foreign, vec![record("https://s4h:44300")]), path)
+                .contains("another server")
+        );
+        // Outside SAP's OData root, or not http(s).
+        let outside = "http://other.example/x/API_MAINTENANCEORDER/MaintenanceOrder?$skiptoken=1";
+        assert!(
+            message(&page(outside, vec![record("http://other.example")]), path)
+                .contains("OData root")
+        );
+        assert!(
+            message(
+                &page("javascript:alert(1)", vec![record("https://s4h:44300")]),
+                path
+            )
+            .contains("http(s)")
+        );
+        // The same page again: the first page's own URL, or the same $skiptoken in another order.
+        let repeat = "https://s4h:44300/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&sap-client=100";
+        assert!(
+            message(&page(repeat, vec![record("https://s4h:44300")]), path).contains("repeats")
+        );
+        let second = "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100";
+        let shuffled = "https://s4h:44300/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$skiptoken=100&$top=200&$skip=0&$inlinecount=allpages";
+        assert!(
+            message(&page(shuffled, vec![record("https://s4h:44300")]), second).contains("repeats")
+        );
+        // More promised after an empty page.
+        assert!(message(&page(same, Vec::new()), path).contains("without any"));
     }
 }

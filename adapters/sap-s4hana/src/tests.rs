@@ -244,11 +244,13 @@ fn stale_tokens_and_released_purchase_orders_are_conflicts() {
 #[test]
 fn status_changes_pick_the_function_import() {
     let order = fixtures::maintenance_order();
+    let mut teco = order.clone();
+    teco["SystemStatusText"] = json!("TECO MANC NMAT");
     let http = Canned::default()
         .then(200, &d(order.clone()), &[TOKEN])
         .then(200, &json!({"d": {"IsInvalid": false}}), &[])
-        .then(200, &d(order.clone()), &[]);
-    SapS4Hana::action(
+        .then(200, &d(teco.clone()), &[]);
+    let out = SapS4Hana::action(
         &http,
         "work-order",
         "4000012",
@@ -256,10 +258,60 @@ fn status_changes_pick_the_function_import() {
         r#"{"status":"completed"}"#.into(),
     )
     .unwrap();
+    assert!(out.contains("\"status\":\"completed\""));
     assert_eq!(
         http.sent()[1],
         "POST /API_MAINTENANCEORDER/SetMaintOrdToTechCompleted?MaintenanceOrder='4000012'"
     );
+    assert_eq!(http.sent().len(), 3, "the import, then one read");
+    // SAP accepts the import but the status does not move: an error, not a silent loop.
+    let http = Canned::default()
+        .then(200, &d(order.clone()), &[TOKEN])
+        .then(200, &json!({"d": {"IsInvalid": false}}), &[])
+        .then(200, &d(order.clone()), &[]);
+    let e = SapS4Hana::action(
+        &http,
+        "work-order",
+        "4000012",
+        "change-status",
+        r#"{"status":"completed"}"#.into(),
+    )
+    .unwrap_err();
+    match e {
+        AdapterError::Conflict(m) => assert!(
+            m.starts_with("after SAP ran SetMaintOrdToTechCompleted: ")
+                && m.contains("status is not `completed`"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(http.sent().len(), 3, "the same import is not sent twice");
+    // Several statuses to reset: one import after the other, each after a read.
+    let mut both = fixtures::equipment();
+    both["EquipmentIsMarkedForDeletion"] = json!(true);
+    let mut inactive = both.clone();
+    inactive["EquipmentIsMarkedForDeletion"] = json!(false);
+    let mut active = inactive.clone();
+    active["EquipmentIsInactive"] = json!(false);
+    let http = Canned::default()
+        .then(200, &d(both), &[TOKEN])
+        .then(200, &json!({"d": {"IsInvalid": false}}), &[])
+        .then(200, &d(inactive), &[])
+        .then(200, &json!({"d": {"IsInvalid": false}}), &[])
+        .then(200, &d(active), &[]);
+    let out = SapS4Hana::action(
+        &http,
+        "asset",
+        "10000041",
+        "change-status",
+        r#"{"status":"active"}"#.into(),
+    )
+    .unwrap();
+    assert!(out.contains("\"status\":\"active\""), "{out}");
+    let sent = http.sent();
+    assert!(sent[1].starts_with("POST /API_EQUIPMENT/RsetEquipFromMarkedForDeletion?"));
+    assert!(sent[3].starts_with("POST /API_EQUIPMENT/ResetEquipmentFromInactive?"));
+    assert_eq!(sent.len(), 5);
     // Already there: no function import.
     let http = Canned::default().then(200, &d(order.clone()), &[TOKEN]);
     let out = SapS4Hana::action(
@@ -289,10 +341,12 @@ fn status_changes_pick_the_function_import() {
         e,
         AdapterError::Conflict("BS/012: System status TECO is not active (ORD 4000012)".into())
     );
+    let mut reactivated = fixtures::equipment();
+    reactivated["EquipmentIsInactive"] = json!(false);
     let http = Canned::default()
         .then(200, &d(fixtures::equipment()), &[TOKEN])
         .then(200, &json!({"d": {"IsInvalid": false}}), &[])
-        .then(200, &d(fixtures::equipment()), &[]);
+        .then(200, &d(reactivated), &[]);
     SapS4Hana::action(
         &http,
         "asset",

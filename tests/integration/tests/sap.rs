@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use plantwire::sdk::{AdapterError, AuthScheme, HttpError, Operation, Request, Response, Support};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Upstream};
 use plantwire_integration_tests::{connect, load, runtime};
-use plantwire_simulators::sap::{Config, SapSim};
+use plantwire_simulators::sap::{Config, Malformation, SapSim};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
@@ -937,4 +937,650 @@ async fn sap_vendor_errors_become_typed_errors() {
     let key = s(&stock.records[0], "key").to_owned();
     let row = t.conn.get("inventory", &key).await.expect("stock row");
     assert!(row["quantity"].is_number());
+}
+
+/// The SAP entity set behind each served unified entity (for the simulator's counts).
+fn set_of(entity: &str) -> &'static str {
+    match entity {
+        "work-order" => "MaintenanceOrder",
+        "asset" => "Equipment",
+        "location" => "FunctionalLocation",
+        "purchase-order" => "A_PurchaseOrder",
+        "inventory" => "A_MatlStkInAcctMod",
+        "vendor" => "A_Supplier",
+        other => panic!("{other} is not served"),
+    }
+}
+
+#[tokio::test]
+async fn sap_every_entity_pages_through_every_record() {
+    // SAP pages 40 at a time below windows of 100: 40 + 40 + 20 per window, many pages each.
+    let t = setup_with(Config {
+        page_size: 40,
+        maintenance_orders: 230,
+        equipment: 230,
+        functional_locations: 130,
+        purchase_orders: 210,
+        stock_rows: 230,
+        suppliers: 130,
+        ..Config::default()
+    })
+    .await;
+    let info = t.conn.info().clone();
+    let served: Vec<_> = info
+        .entities
+        .iter()
+        .filter(|e| e.list.is_supported())
+        .collect();
+    assert_eq!(served.len(), 6);
+    for entity in served {
+        let set = set_of(&entity.name);
+        let total = t.sim.count(set);
+        assert!(total > 100, "{set}: more than one window");
+        t.sim.clear_requests();
+        let mut seen = HashSet::new();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = t
+                .conn
+                .list(
+                    &entity.name,
+                    ListOptions {
+                        cursor: cursor.take(),
+                        page_size: Some(100),
+                        ..ListOptions::default()
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{} page {pages}: {e}", entity.name));
+            pages += 1;
+            assert_eq!(page.total, Some(total as u64), "{}", entity.name);
+            assert!(page.records.len() <= 40, "SAP's own page size");
+            for r in &page.records {
+                assert!(
+                    seen.insert(s(r, "key").to_owned()),
+                    "{}: {} twice",
+                    entity.name,
+                    s(r, "key")
+                );
+                if entity.name == "purchase-order" {
+                    assert!(
+                        r["lineItems"].as_array().is_some_and(|l| !l.is_empty()),
+                        "items expanded on every page: {r:?}"
+                    );
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+            assert!(pages < 100, "{}: paging does not end", entity.name);
+        }
+        assert_eq!(seen.len(), total, "{}: every record once", entity.name);
+        let full_windows = total / 100;
+        let rest = total % 100;
+        let expected = full_windows * 3 + rest.div_ceil(40);
+        assert_eq!(pages, expected, "{}", entity.name);
+        let requests = t.sim.requests();
+        assert_eq!(requests.len(), pages, "{}: one request a page", entity.name);
+        let followed = requests
+            .iter()
+            .filter(|r| {
+                r.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("$skiptoken="))
+            })
+            .count();
+        assert_eq!(
+            followed,
+            full_windows * 2 + rest.div_ceil(40).saturating_sub(1),
+            "{}: __next followed inside every window",
+            entity.name
+        );
+        if entity.name == "purchase-order" {
+            assert!(
+                requests.iter().all(|r| r
+                    .query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("$expand=to_PurchaseOrderItem"))),
+                "the expansion is kept on __next pages"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn sap_stale_concurrency_tokens_are_refused_for_every_updatable_entity() {
+    let t = setup().await;
+    let cases = [
+        (
+            "asset",
+            "10000003",
+            "Equipment",
+            json!({"name": "Feed pump P-3 (overhauled)"}),
+            "EquipmentName",
+            "Feed pump P-3 (overhauled)",
+        ),
+        (
+            "location",
+            "1010-SP",
+            "FunctionalLocation",
+            json!({"name": "Spare parts area"}),
+            "FunctionalLocationName",
+            "Spare parts area",
+        ),
+        (
+            "work-order",
+            "4000003",
+            "MaintenanceOrder",
+            json!({"title": "Check gearbox oil"}),
+            "MaintenanceOrderDesc",
+            "Check gearbox oil",
+        ),
+    ];
+    for (entity, key, set, patch, native, value) in cases {
+        let before = t
+            .conn
+            .get(entity, key)
+            .await
+            .unwrap_or_else(|e| panic!("{entity} {key}: {e}"));
+        let token = s(&before, "concurrencyToken").to_owned();
+        t.sim.clear_requests();
+        let updated = t
+            .conn
+            .update(entity, key, patch.clone(), Some(token.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{entity}: {e}"));
+        assert_ne!(
+            s(&updated, "concurrencyToken"),
+            token,
+            "{entity}: a new ETag"
+        );
+        let patches: Vec<_> = t
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "PATCH")
+            .collect();
+        assert_eq!(patches.len(), 1, "{entity}");
+        assert_eq!(
+            patches[0].header("if-match"),
+            Some(token.as_str()),
+            "{entity}: the caller's token is If-Match"
+        );
+        let body: Value = serde_json::from_slice(&patches[0].body).expect("JSON body");
+        assert_eq!(
+            body,
+            json!({native: value}),
+            "{entity}: only the changed field is sent"
+        );
+        let sim_key: Vec<String> = if entity == "asset" {
+            vec![key.to_owned(), "253402214400000".to_owned()]
+        } else {
+            vec![key.to_owned()]
+        };
+        let sim_key: Vec<&str> = sim_key.iter().map(String::as_str).collect();
+        assert_eq!(
+            t.sim.entity(set, &sim_key).expect("stored")[native],
+            value,
+            "{entity}"
+        );
+
+        let stale = patch
+            .as_object()
+            .map(|o| {
+                o.keys()
+                    .map(|k| (k.clone(), json!("stale")))
+                    .collect::<Map<_, _>>()
+            })
+            .map(Value::Object)
+            .expect("patch");
+        let err = t
+            .conn
+            .update(entity, key, stale, Some(token))
+            .await
+            .expect_err("stale token");
+        assert!(
+            matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("412")),
+            "{entity}: {err}"
+        );
+        assert_eq!(
+            t.sim.entity(set, &sim_key).expect("stored")[native],
+            value,
+            "{entity}: unchanged by the stale write"
+        );
+    }
+    // A purchase order that is not released: the same guard.
+    let po_key = t
+        .sim
+        .keys("A_PurchaseOrder")
+        .into_iter()
+        .map(|k| k[0].clone())
+        .find(|k| {
+            t.sim.entity("A_PurchaseOrder", &[k]).is_some_and(|e| {
+                e["PurchasingProcessingStatus"] == "02" && e["PurchasingDocumentDeletionCode"] == ""
+            })
+        })
+        .expect("an active purchase order");
+    let po = t.conn.get("purchase-order", &po_key).await.expect("po");
+    let token = s(&po, "concurrencyToken").to_owned();
+    t.conn
+        .update(
+            "purchase-order",
+            &po_key,
+            json!({"currencyKey": "USD"}),
+            Some(token.clone()),
+        )
+        .await
+        .expect("current token");
+    assert_eq!(
+        t.sim.entity("A_PurchaseOrder", &[&po_key]).expect("po")["DocumentCurrency"],
+        "USD"
+    );
+    let err = t
+        .conn
+        .update(
+            "purchase-order",
+            &po_key,
+            json!({"currencyKey": "CHF"}),
+            Some(token),
+        )
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("412")),
+        "{err}"
+    );
+    assert_eq!(
+        t.sim.entity("A_PurchaseOrder", &[&po_key]).expect("po")["DocumentCurrency"],
+        "USD"
+    );
+}
+
+fn imports(sim: &SapSim, name: &str) -> usize {
+    requests_matching(sim, "POST", &format!("/{name}?"))
+}
+
+#[tokio::test]
+async fn sap_work_order_status_changes_take_as_many_function_imports_as_needed() {
+    let t = setup().await;
+    let created = t
+        .conn
+        .create(
+            "work-order",
+            vec![
+                json!({"title": "Align motor M-12", "siteKey": "1010", "teamKey": "MECHANIK",
+                        "customFields": {"MaintenanceOrderType": "PM01"}}),
+            ],
+        )
+        .await
+        .expect("create");
+    let order = created[0].as_ref().expect("created");
+    let key = s(order, "key").to_owned();
+    assert_eq!(s(order, "status"), "open");
+    assert_eq!(
+        requests_matching(&t.sim, "POST", "/API_MAINTENANCEORDER/MaintenanceOrder"),
+        1,
+        "a single record is one POST"
+    );
+    assert_eq!(requests_matching(&t.sim, "POST", "$batch"), 0);
+    let native = |sim: &SapSim| {
+        sim.entity("MaintenanceOrder", &[&key]).expect("order")["SystemStatusText"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let change = async |status: &str| {
+        t.conn
+            .action(
+                "work-order",
+                &key,
+                "change-status",
+                json!({"status": status}),
+            )
+            .await
+    };
+
+    let r = change("on-hold").await.expect("lock");
+    assert_eq!(s(&r, "status"), "on-hold");
+    assert!(native(&t.sim).contains("LKD"));
+    // Locked: SAP refuses technical completion with its own message.
+    let err = change("completed").await.expect_err("LKD");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("BS/013") && m.contains("LKD")),
+        "{err}"
+    );
+    let r = change("open").await.expect("unlock");
+    assert_eq!(s(&r, "status"), "open");
+    assert_eq!(imports(&t.sim, "SetMaintOrderStatusToUnlocked"), 1);
+
+    let r = change("cancelled").await.expect("DLFL");
+    assert_eq!(s(&r, "status"), "cancelled");
+    // Back in progress from cancelled: reset the deletion flag, then release.
+    t.sim.clear_requests();
+    let r = change("in-progress").await.expect("reset and release");
+    assert_eq!(s(&r, "status"), "in-progress");
+    assert_eq!(
+        (
+            imports(&t.sim, "ResetMaintOrdStsMrkdForDeltn"),
+            imports(&t.sim, "ReleaseMaintenanceOrder")
+        ),
+        (1, 1)
+    );
+    assert!(native(&t.sim).starts_with("REL") && !native(&t.sim).contains("DLFL"));
+
+    change("completed").await.expect("TECO");
+    let r = change("closed").await.expect("CLSD");
+    assert!(s(&r, "nativeStatus").starts_with("CLSD"));
+    t.sim.clear_requests();
+    let r = change("completed").await.expect("revoke the close");
+    assert!(s(&r, "nativeStatus").starts_with("TECO"));
+    assert_eq!(imports(&t.sim, "ResetMaintOrderStatusClosed"), 1);
+    change("closed").await.expect("CLSD again");
+    t.sim.clear_requests();
+    let r = change("in-progress").await.expect("two resets");
+    assert_eq!(s(&r, "status"), "in-progress");
+    assert_eq!(
+        (
+            imports(&t.sim, "ResetMaintOrderStatusClosed"),
+            imports(&t.sim, "ResetMaintOrdStsTechCompleted")
+        ),
+        (1, 1)
+    );
+    // No function import takes a released order back to created: refused before any call.
+    t.sim.clear_requests();
+    let err = change("open").await.expect_err("REL to CRTD");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("back to created")),
+        "{err}"
+    );
+    assert!(
+        t.sim.requests().iter().all(|r| r.method == "GET"),
+        "nothing was changed"
+    );
+    assert!(native(&t.sim).starts_with("REL"));
+    // Already there: nothing is called.
+    t.sim.clear_requests();
+    let r = change("in-progress").await.expect("no-op");
+    assert_eq!(s(&r, "status"), "in-progress");
+    assert!(t.sim.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test]
+async fn sap_equipment_and_location_status_changes_reach_their_target() {
+    let t = setup().await;
+    for (entity, key, set_inactive, reset_inactive, set_deleted, reset_deleted) in [
+        (
+            "asset",
+            "10000005",
+            "SetEquipmentToInactive",
+            "ResetEquipmentFromInactive",
+            "SetEquipToMarkedForDeletion",
+            "RsetEquipFromMarkedForDeletion",
+        ),
+        (
+            "location",
+            "1010-SP-PUMP",
+            "SetFuncnlLocationToInactive",
+            "RsetFuncnlLocationFromInactive",
+            "SetFuncLocToMarkedForDeletion",
+            "RsetFuncLocFromMrkdForDeletion",
+        ),
+    ] {
+        let change = async |status: &str| {
+            t.conn
+                .action(entity, key, "change-status", json!({"status": status}))
+                .await
+        };
+        let start = t.conn.get(entity, key).await.expect("get");
+        assert_eq!(
+            s(&start, "status"),
+            "active",
+            "{entity} {key} starts active"
+        );
+        t.sim.clear_requests();
+        let r = change("inactive").await.expect("inactive");
+        assert_eq!(
+            (s(&r, "status"), &r["isActive"]),
+            ("inactive", &json!(false)),
+            "{entity}"
+        );
+        let r = change("marked-for-deletion").await.expect("DLFL");
+        assert_eq!(s(&r, "status"), "marked-for-deletion", "{entity}");
+        // Marked for deletion: SAP refuses other changes with its message.
+        let err = change("inactive").await.expect_err("DLFL is active");
+        assert!(
+            matches!(&err, CallError::Adapter(AdapterError::Conflict(m)) if m.contains("DLFL")),
+            "{entity}: {err}"
+        );
+        // Active again: both statuses are reset, deletion flag first.
+        let r = change("active").await.expect("active");
+        assert_eq!(
+            (s(&r, "status"), &r["isActive"]),
+            ("active", &json!(true)),
+            "{entity}"
+        );
+        for (import, n) in [
+            (set_inactive, 2),
+            (set_deleted, 1),
+            (reset_deleted, 1),
+            (reset_inactive, 1),
+        ] {
+            assert_eq!(imports(&t.sim, import), n, "{entity}: {import}");
+        }
+        let imports_in_order: Vec<String> = t
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .map(|r| r.path.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(
+            imports_in_order,
+            [
+                set_inactive,
+                set_deleted,
+                set_inactive,
+                reset_deleted,
+                reset_inactive
+            ],
+            "{entity}"
+        );
+        let err = change("scrapped").await.expect_err("unknown target");
+        assert!(
+            matches!(&err, CallError::Adapter(AdapterError::Invalid(e)) if e[0].field == "status"),
+            "{entity}: {err}"
+        );
+    }
+    let stored = t
+        .sim
+        .entity("FunctionalLocation", &["1010-SP-PUMP"])
+        .expect("location");
+    assert_eq!(
+        (
+            stored["FuncnlLocIsDeactivated"].as_bool(),
+            stored["FuncnlLocIsMarkedForDeletion"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+}
+
+#[tokio::test]
+async fn sap_a_lapsed_csrf_token_is_refetched_for_batches_and_function_imports() {
+    let t = setup().await;
+    let before = t.sim.count("MaintenanceOrder");
+    t.sim.expire_sessions_on_next_writes(1);
+    let order = |title: &str| json!({"title": title, "siteKey": "1010", "teamKey": "MECHANIK", "customFields": {"MaintenanceOrderType": "PM01"}});
+    let results = t
+        .conn
+        .create(
+            "work-order",
+            vec![order("Grease fan F-1"), order("Grease fan F-2")],
+        )
+        .await
+        .expect("batch after a new token");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(t.sim.count("MaintenanceOrder"), before + 2, "written once");
+    let batches: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/$batch"))
+        .collect();
+    assert_eq!(batches.len(), 2, "one refusal, one retry");
+    assert_ne!(
+        batches[0].header("x-csrf-token"),
+        batches[1].header("x-csrf-token")
+    );
+    let key = s(results[0].as_ref().expect("created"), "key").to_owned();
+
+    t.sim.clear_requests();
+    t.sim.expire_sessions_on_next_writes(1);
+    let released = t
+        .conn
+        .action(
+            "work-order",
+            &key,
+            "change-status",
+            json!({"status": "in-progress"}),
+        )
+        .await
+        .expect("released after a new token");
+    assert_eq!(s(&released, "status"), "in-progress");
+    assert_eq!(
+        imports(&t.sim, "ReleaseMaintenanceOrder"),
+        2,
+        "one refusal, one retry"
+    );
+    assert!(
+        t.sim
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.header("x-csrf-token") == Some("Fetch")),
+        "a new token was fetched"
+    );
+}
+
+fn upstream_message(err: &CallError) -> String {
+    match err {
+        CallError::Adapter(AdapterError::Upstream(u)) => u.message.clone(),
+        other => panic!("expected an upstream error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn sap_malformed_answers_are_clear_errors() {
+    let t = setup().await;
+    // Not JSON (a proxy's HTML page with 200), on a list and on a read.
+    t.sim.malform_next(Malformation::NotJson, 2);
+    let err = t.conn.list("asset", opts(10)).await.expect_err("HTML");
+    assert!(upstream_message(&err).contains("not valid JSON"), "{err}");
+    let err = t.conn.get("asset", "10000001").await.expect_err("HTML");
+    assert!(upstream_message(&err).contains("not valid JSON"), "{err}");
+    // JSON without the V2 envelope.
+    t.sim.malform_next(Malformation::WithoutD, 2);
+    let err = t.conn.list("asset", opts(10)).await.expect_err("no d");
+    assert!(
+        upstream_message(&err).contains("not an OData V2 collection"),
+        "{err}"
+    );
+    let err = t.conn.get("asset", "10000001").await.expect_err("no d");
+    assert!(
+        upstream_message(&err).contains("not an OData V2 entity"),
+        "{err}"
+    );
+    // A write whose re-read lacks the envelope: the write happened, the error says what failed.
+    t.sim.clear_requests();
+    t.sim.malform_next(Malformation::WithoutD, 1);
+    let err = t
+        .conn
+        .update("asset", "10000001", json!({"name": "Pump P-1"}), None)
+        .await
+        .expect_err("no d on the read before the write");
+    assert!(
+        upstream_message(&err).contains("not an OData V2 entity"),
+        "{err}"
+    );
+    assert_eq!(
+        requests_matching(&t.sim, "PATCH", "Equipment"),
+        0,
+        "nothing written on a broken read"
+    );
+
+    // A __next to another server, or repeating the page: the list stops with an error, and
+    // nothing is requested from elsewhere.
+    t.sim.clear_requests();
+    t.sim.malform_next(Malformation::ForeignNext, 1);
+    let err = t
+        .conn
+        .list("work-order", opts(250))
+        .await
+        .expect_err("foreign");
+    assert!(upstream_message(&err).contains("another server"), "{err}");
+    assert_eq!(t.sim.requests().len(), 1);
+    t.sim.malform_next(Malformation::RepeatedNext, 1);
+    let err = t
+        .conn
+        .list("work-order", opts(250))
+        .await
+        .expect_err("repeated");
+    assert!(upstream_message(&err).contains("repeats the page"), "{err}");
+    // On a later page too: follow one __next, then SAP repeats that page's own link.
+    let first = t
+        .conn
+        .list("work-order", opts(250))
+        .await
+        .expect("first page");
+    t.sim.malform_next(Malformation::RepeatedNext, 1);
+    let err = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                cursor: first.next_cursor,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("repeated skiptoken");
+    assert!(upstream_message(&err).contains("same $skiptoken"), "{err}");
+
+    // A $batch answer with a part missing, or a boundary that is not the body's: the call
+    // fails saying the records may exist — and they do.
+    let order = |title: &str| json!({"title": title, "siteKey": "1010", "teamKey": "MECHANIK", "customFields": {"MaintenanceOrderType": "PM01"}});
+    let before = t.sim.count("MaintenanceOrder");
+    t.sim.malform_next(Malformation::BatchPartMissing, 1);
+    let err = t
+        .conn
+        .create("work-order", vec![order("A"), order("B"), order("C")])
+        .await
+        .expect_err("a part missing");
+    let m = upstream_message(&err);
+    assert!(
+        m.contains("2 parts for 3 change sets") && m.contains("may have been created"),
+        "{m}"
+    );
+    assert_eq!(t.sim.count("MaintenanceOrder"), before + 3);
+    t.sim.malform_next(Malformation::BatchBoundaryBroken, 1);
+    let err = t
+        .conn
+        .create("work-order", vec![order("D"), order("E")])
+        .await
+        .expect_err("broken boundary");
+    let m = upstream_message(&err);
+    assert!(
+        m.contains("boundary") && m.contains("may have been created"),
+        "{m}"
+    );
+    // The connection works on afterwards.
+    assert_eq!(
+        t.conn
+            .list("work-order", opts(5))
+            .await
+            .expect("list")
+            .records
+            .len(),
+        5
+    );
 }

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use plantwire_simulators::sap::{Config, SapSim};
+use plantwire_simulators::sap::{Config, FOREIGN_ORIGIN, Malformation, SapSim};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -762,4 +762,107 @@ async fn sap_deep_insert_and_batch_change_sets_fail_independently() {
     );
     assert!(text.contains("Supplier 99999999 does not exist"));
     assert_eq!(api.sim.count("A_PurchaseOrder"), before + 3);
+}
+
+#[tokio::test]
+async fn sap_malformed_answers_are_injected_on_request() {
+    let api = Api::start(small()).await;
+    let list = "/API_MAINTENANCEORDER/MaintenanceOrder?$top=250&$inlinecount=allpages";
+
+    api.sim.malform_next(Malformation::ForeignNext, 1);
+    let r = api.get(list).await;
+    let next = r.json()["d"]["__next"].as_str().unwrap_or("").to_owned();
+    assert!(
+        next.starts_with(&format!(
+            "{FOREIGN_ORIGIN}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?"
+        )) && next.contains("$skiptoken=100"),
+        "{next}"
+    );
+
+    api.sim.malform_next(Malformation::RepeatedNext, 1);
+    let r = api.get(list).await;
+    let next = r.json()["d"]["__next"].as_str().unwrap_or("").to_owned();
+    assert!(next.ends_with(list), "the link repeats the request: {next}");
+    assert!(!next.contains("$skiptoken"));
+
+    // A malformation waits for an answer it fits: a single entity has no __next.
+    api.sim.malform_next(Malformation::RepeatedNext, 1);
+    let r = api
+        .get("/API_MAINTENANCEORDER/MaintenanceOrder('4000001')")
+        .await;
+    assert_eq!(r.json()["d"]["MaintenanceOrder"], "4000001");
+    let r = api.get(list).await;
+    assert!(
+        r.json()["d"]["__next"]
+            .as_str()
+            .is_some_and(|n| n.ends_with(list))
+    );
+
+    api.sim.malform_next(Malformation::WithoutD, 1);
+    let r = api
+        .get("/API_MAINTENANCEORDER/MaintenanceOrder('4000001')")
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("d").is_none() && r.json()["MaintenanceOrder"] == "4000001");
+
+    api.sim.malform_next(Malformation::NotJson, 1);
+    let r = api
+        .get("/API_MAINTENANCEORDER/MaintenanceOrder('4000001')")
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    assert!(serde_json::from_str::<Value>(&r.text).is_err());
+
+    // Errors are never malformed.
+    api.sim.malform_next(Malformation::NotJson, 1);
+    let r = api
+        .get("/API_MAINTENANCEORDER/MaintenanceOrder('4999999')")
+        .await;
+    assert_eq!(r.status, 404);
+    assert!(!error_code(&r).is_empty());
+    api.sim.faults().clear();
+
+    let token = api.token().await;
+    let po = json!({
+        "CompanyCode": "1010", "PurchaseOrderType": "NB", "Supplier": "17300001",
+        "PurchasingOrganization": "1010", "PurchasingGroup": "001", "DocumentCurrency": "EUR",
+        "to_PurchaseOrderItem": {"results": [
+            {"PurchaseOrderItem": "10", "Plant": "1010", "Material": "TG11", "OrderQuantity": "4", "PurchaseOrderQuantityUnit": "PC", "NetPriceAmount": "61.05"}
+        ]}
+    });
+    let send_batch = async |records: &[Value]| {
+        let resp = api
+            .http
+            .post(api.url("/API_PURCHASEORDER_PROCESS_SRV/$batch"))
+            .basic_auth(api.sim.user(), Some(api.sim.password()))
+            .header("x-csrf-token", &token)
+            .header("content-type", "multipart/mixed; boundary=batch_x")
+            .body(batch_body(records))
+            .send()
+            .await
+            .expect("batch");
+        let ct = resp.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned();
+        (ct, resp.text().await.expect("body"))
+    };
+    let before = api.sim.count("A_PurchaseOrder");
+    api.sim.malform_next(Malformation::BatchPartMissing, 1);
+    let (_, text) = send_batch(&[po.clone(), po.clone()]).await;
+    assert_eq!(text.matches("HTTP/1.1 201 Created").count(), 1, "{text}");
+    assert_eq!(
+        api.sim.count("A_PurchaseOrder"),
+        before + 2,
+        "both were written"
+    );
+    api.sim.malform_next(Malformation::BatchBoundaryBroken, 1);
+    let (ct, text) = send_batch(std::slice::from_ref(&po)).await;
+    let boundary = ct.split("boundary=").nth(1).unwrap_or("").to_owned();
+    assert!(boundary.ends_with("_other"), "{ct}");
+    assert!(!text.contains(&format!("--{boundary}")), "{text}");
+    assert!(text.contains("HTTP/1.1 201 Created"));
 }

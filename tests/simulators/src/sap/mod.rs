@@ -24,10 +24,11 @@
 //! Modules: `model` (entity sets, properties, flags, function imports), `values` (EDM values
 //! on the wire), `query` (system query options), `store` (records and business rules), `seed`
 //! (deterministic data), `errors` (SAP's error body and `sap-message`), `batch` (multipart
-//! `$batch`), `metadata` (EDMX), `routes` (HTTP).
+//! `$batch`), `metadata` (EDMX), `malform` (broken answers for tests), `routes` (HTTP).
 
 mod batch;
 mod errors;
+mod malform;
 mod metadata;
 mod model;
 mod query;
@@ -46,6 +47,7 @@ use serde_json::{Map, Value};
 use crate::faults::Faults;
 use crate::recorder::{RecordedRequest, Recorder};
 use crate::server::Server;
+pub use malform::{FOREIGN_ORIGIN, Malformation};
 use model::{Service, Set};
 use routes::{Sessions, Settings, Shared};
 use store::{SeedPlan, Store};
@@ -191,6 +193,7 @@ impl SapSim {
             recorder: Recorder::default(),
             faults: Faults::default(),
             sessions: Mutex::new(Sessions::default()),
+            malformations: Mutex::default(),
         });
         let server = Server::spawn(routes::router(shared.clone())).await?;
         let base_url = format!("http://{}/sap/opu/odata/sap", server.addr());
@@ -253,6 +256,13 @@ impl SapSim {
     /// `x-csrf-token: Required` until a new token is fetched.
     pub fn expire_sessions_on_next_writes(&self, n: usize) {
         self.inner.shared.sessions().expire_on_write += n;
+    }
+
+    /// The next `n` successful answers that `m` fits are malformed that way (see
+    /// [`Malformation`]); answers it does not fit pass unchanged. Queued malformations apply in
+    /// order.
+    pub fn malform_next(&self, m: Malformation, n: usize) {
+        self.inner.shared.malformations().push(m, n);
     }
 
     /// The number of entities of an entity set (`"MaintenanceOrder"`, `"A_PurchaseOrder"`,

@@ -37,6 +37,7 @@ use serde_json::{Map, Value, json};
 
 use super::batch::{self, InnerRequest, InnerResponse, Part, PartResponse};
 use super::errors::SapError;
+use super::malform::{Answer, Malformations};
 use super::model::{Edm, FunctionImport, Service, Set, function_import};
 use super::query::{self, Options};
 use super::store::{Key, Store, key_of, key_text, not_implemented};
@@ -79,6 +80,7 @@ pub(crate) struct Shared {
     pub(crate) recorder: Recorder,
     pub(crate) faults: Faults,
     pub(crate) sessions: Mutex<Sessions>,
+    pub(crate) malformations: Mutex<Malformations>,
 }
 
 impl Shared {
@@ -92,6 +94,12 @@ impl Shared {
 
     pub(crate) fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn malformations(&self) -> std::sync::MutexGuard<'_, Malformations> {
+        self.malformations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -205,7 +213,7 @@ async fn entry(State(s): State<Arc<Shared>>, request: Request) -> Response {
     if plan.drop {
         return dropped_response();
     }
-    let reply = if let Some(status) = plan.fail {
+    let mut reply = if let Some(status) = plan.fail {
         forced(status)
     } else if too_large {
         Reply::error(&SapError::new(
@@ -222,6 +230,22 @@ async fn entry(State(s): State<Arc<Shared>>, request: Request) -> Response {
             &bytes,
         )
     };
+    let request_url = format!(
+        "http://{}{}",
+        header(&parts.headers, "host").unwrap_or("localhost"),
+        parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path(), |pq| pq.as_str())
+    );
+    s.malformations().apply(
+        Answer {
+            status: reply.status,
+            headers: &mut reply.headers,
+            body: &mut reply.body,
+        },
+        &request_url,
+    );
     let response = reply.into_response();
     if plan.truncate {
         truncate_response(response).await
