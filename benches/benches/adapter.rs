@@ -24,8 +24,7 @@ fn list_request() -> ListRequest {
         entity: "work-order".to_owned(),
         cursor: None,
         page_size: 100,
-        filters: Vec::new(),
-        sort: None,
+        ..ListRequest::default()
     }
 }
 
@@ -50,8 +49,16 @@ fn benches(c: &mut Criterion) {
     ));
     let small = component.bind("bench", one);
     group.bench_function("get", |b| {
-        b.to_async(&rt)
-            .iter(|| async { small.get("work-order", "1").await.expect("get") })
+        b.to_async(&rt).iter(|| async {
+            small
+                .get(plantwire::sdk::GetRequest {
+                    entity: "work-order".into(),
+                    key: "1".into(),
+                    include_raw: false,
+                })
+                .await
+                .expect("get")
+        })
     });
     group.finish();
 

@@ -50,7 +50,7 @@ pub trait Adapter: Send + Sync {
 
     async fn list(&self, req: sdk::ListRequest) -> Result<sdk::Page, CallError>;
 
-    async fn get(&self, entity: &str, key: &str) -> Result<String, CallError>;
+    async fn get(&self, req: sdk::GetRequest) -> Result<String, CallError>;
 
     async fn create(
         &self,
@@ -143,9 +143,8 @@ impl<A: sdk::Adapter + 'static> Adapter for NativeAdapter<A> {
         self.run(move |h| A::list(h, req)).await
     }
 
-    async fn get(&self, entity: &str, key: &str) -> Result<String, CallError> {
-        let (e, k) = (entity.to_owned(), key.to_owned());
-        self.run(move |h| A::get(h, &e, &k)).await
+    async fn get(&self, req: sdk::GetRequest) -> Result<String, CallError> {
+        self.run(move |h| A::get(h, req)).await
     }
 
     async fn create(

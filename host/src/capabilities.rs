@@ -187,6 +187,16 @@ fn render_text(systems: &[&AdapterInfo], entity: Option<&str>, md: bool) -> Stri
                     .iter()
                     .map(|f| {
                         let mut detail = Vec::new();
+                        if !f.filter_ops.is_empty() {
+                            detail.push(format!(
+                                "filter {}",
+                                f.filter_ops
+                                    .iter()
+                                    .map(|o| o.symbol())
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            ));
+                        }
                         if !f.enum_values.is_empty() {
                             detail.push(
                                 f.enum_values

@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use plantwire_sdk::{
-    AdapterError, AdapterInfo, EntityInfo, FieldError, ListRequest, Operation, Support,
+    AdapterError, AdapterInfo, EntityInfo, FieldError, Filter, GetRequest, ListRequest, Operation,
+    Support,
 };
 use serde_json::{Map, Value};
 
@@ -31,8 +32,41 @@ pub struct ListOptions {
     pub cursor: Option<String>,
     /// Clamped to the entity's declared limits; the entity's default when `None`.
     pub page_size: Option<u32>,
-    pub filters: Vec<(String, String)>,
+    /// Conditions, each on a declared `filterable` field with one of its declared operators
+    /// (see [`crate::paging::parse_filter`] for the text form).
+    pub filters: Vec<Filter>,
     pub sort: Option<String>,
+    /// The fields to return (`key` always comes); every field when empty.
+    pub fields: Vec<String>,
+    /// Whether each record carries the system's own payload under `raw`.
+    pub include_raw: bool,
+}
+
+/// Keeps `key`, the selected fields (all when `fields` is empty) and, when asked for, `raw`
+/// (which must then be an object); removes `raw` when it was not asked for.
+fn shape(
+    record: &mut Map<String, Value>,
+    fields: &[String],
+    include_raw: bool,
+) -> Result<(), CallError> {
+    match record.get("raw") {
+        Some(Value::Object(_)) | None => {}
+        Some(_) if include_raw => {
+            return Err(CallError::InvalidOutput(
+                "a record's `raw` payload is not a JSON object".into(),
+            ));
+        }
+        Some(_) => {}
+    }
+    if !include_raw {
+        record.remove("raw");
+    }
+    if !fields.is_empty() {
+        record.retain(|name, _| {
+            name == "key" || (include_raw && name == "raw") || fields.iter().any(|f| f == name)
+        });
+    }
+    Ok(())
 }
 
 /// The outcome of one record of a batch write.
@@ -151,30 +185,15 @@ impl Connection {
             .page_size
             .unwrap_or(decl.default_page_size)
             .clamp(1, decl.max_page_size);
-        for (field, _) in &options.filters {
-            match decl.field(field) {
-                Some(f) if f.flags.filterable => {}
-                Some(_) => {
-                    return Err(invalid(
-                        field,
-                        format!("{entity}.{field} is not filterable"),
-                    ));
-                }
-                None => return Err(invalid(field, format!("{entity} has no field `{field}`"))),
-            }
+        let refuse = |e: crate::paging::QueryError| invalid(e.field(), e.to_string());
+        for filter in &options.filters {
+            crate::paging::query::validate_filter(decl, filter).map_err(refuse)?;
         }
         if let Some(sort) = &options.sort {
-            let field = sort.strip_prefix('-').unwrap_or(sort);
-            match decl.field(field) {
-                Some(f) if f.flags.sortable => {}
-                _ => {
-                    return Err(invalid(
-                        field,
-                        format!("{entity} cannot be sorted by `{field}`"),
-                    ));
-                }
-            }
+            crate::paging::query::validate_sort(decl, sort).map_err(refuse)?;
         }
+        crate::paging::query::validate_fields(decl, &options.fields).map_err(refuse)?;
+        let (fields, include_raw) = (options.fields.clone(), options.include_raw);
         let page = self
             .adapter
             .list(ListRequest {
@@ -183,6 +202,8 @@ impl Connection {
                 page_size,
                 filters: options.filters,
                 sort: options.sort,
+                fields: options.fields,
+                include_raw: options.include_raw,
             })
             .await;
         self.observe(&page);
@@ -190,8 +211,12 @@ impl Connection {
         let records = page
             .records
             .iter()
-            .map(|r| to_object(r))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|r| {
+                let mut record = to_object(r)?;
+                shape(&mut record, &fields, include_raw)?;
+                Ok(record)
+            })
+            .collect::<Result<Vec<_>, CallError>>()?;
         Ok(RecordPage {
             records,
             next_cursor: page.next_cursor,
@@ -201,11 +226,30 @@ impl Connection {
 
     /// One record by key.
     pub async fn get(&self, entity: &str, key: &str) -> Result<Map<String, Value>, CallError> {
+        self.get_with(entity, key, false).await
+    }
+
+    /// One record by key; with the system's own payload under `raw` when `include_raw`.
+    pub async fn get_with(
+        &self,
+        entity: &str,
+        key: &str,
+        include_raw: bool,
+    ) -> Result<Map<String, Value>, CallError> {
         self.supported(entity, Operation::Get)?;
         check_key(key)?;
-        let record = self.adapter.get(entity, key).await;
+        let record = self
+            .adapter
+            .get(GetRequest {
+                entity: entity.to_owned(),
+                key: key.to_owned(),
+                include_raw,
+            })
+            .await;
         self.observe(&record);
-        to_object(&record?)
+        let mut record = to_object(&record?)?;
+        shape(&mut record, &[], include_raw)?;
+        Ok(record)
     }
 
     /// Creates records in batches no larger than the adapter's limit; one result per record,

@@ -216,7 +216,7 @@ async fn maximo(registry: &Registry, out: &mut String) -> Result<(), DemoError> 
             "work-order",
             ListOptions {
                 page_size: Some(5),
-                filters: vec![("status".into(), "open".into())],
+                filters: vec![plantwire_sdk::Filter::eq("status", "open")],
                 ..ListOptions::default()
             },
         )

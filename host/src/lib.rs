@@ -12,16 +12,24 @@
 //! | [`validate`] | checking an adapter's `describe()` at load |
 //! | [`egress`] | the only HTTP client: origin policy, credentials, caps, scrubbing |
 //! | [`connections`] | per-call checks against the declaration, before and after the adapter |
+//! | [`paging`] | continuation tokens for callers, loop guards, streaming exports, the filter language |
+//! | [`governor`] | one rate budget per connection; retries |
+//! | [`vault`] | credential stores: sealed file, environment, AWS Secrets Manager |
+//! | [`health`] / [`webhooks`] | connection health and its signed, durable webhook events |
+//! | [`store`] | the state directory: connections, health, webhook endpoints |
+//! | [`api`] | the HTTP service (`plantwire serve`): reads, capabilities, problem+json errors |
 //! | [`capabilities`] | the capability matrix as table, Markdown or JSON |
-//! | [`demo`] | the self-contained demo against the MaintainX simulator |
+//! | [`demo`] | the self-contained demo against the MaintainX, Maximo and SAP simulators |
 
 pub mod adapter;
+pub mod api;
 pub mod capabilities;
 pub mod connections;
 pub mod demo;
 pub mod egress;
 pub mod governor;
 pub mod health;
+pub mod paging;
 pub mod registry;
 pub mod runtime;
 pub mod store;

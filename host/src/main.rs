@@ -76,6 +76,18 @@ enum Command {
     /// Replaces a connection's credential after probing the system with the new one.
     #[command(after_help = plantwire::store::CREDENTIAL_FORMS)]
     Reauthorize(ReauthorizeArgs),
+    /// Streams every record of one entity as JSON Lines (one object per line), page by page:
+    /// memory stays bounded by one page however many records there are. A progress bar shows
+    /// on a terminal; piped output is quiet.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+    /// Serves the unified read API over HTTP for the stored connections (see the `api`
+    /// module: `GET /v1/connections/{id}/{entity}` with page tokens, filters, fields, raw).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Removes a connection and its credential.
     Disconnect {
         /// The connection's id.
@@ -224,6 +236,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reauthorize(args) => {
             reauthorize(&cli.state, &adapters(), args).await?;
         }
+        Command::Export(args) => export(&cli.state, &adapters(), args).await?,
+        Command::Serve { listen } => serve(&cli.state, &adapters(), listen).await?,
         Command::Disconnect { id } => disconnect(&cli.state, &id).await?,
         Command::Webhooks(command) => webhooks(&cli.state, command).await?,
         Command::Vault(command) => vault(&cli.state, command).await?,
@@ -342,6 +356,160 @@ impl Adapters {
         let runtime = runtime(self.cache_dir.clone())?;
         registry(&runtime, &self.dir).await
     }
+}
+
+const EXPORT_HELP: &str = "Filters (repeat --filter; all must hold):
+  status=open                      equal          status!=cancelled    not equal
+  updatedAt>=2024-06-01T00:00:00Z  comparisons (<, <=, >, >=) on numbers, dates, times, text
+  status in (open, on-hold)        one of         title~pump           contains
+Values may be \"quoted\" to keep commas or spaces. A filter the system cannot run is refused
+with the reason (`plantwire capabilities SYSTEM --entity ENTITY` shows what each field allows).";
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// The connection's id.
+    connection: String,
+    /// The entity (`work-order`, `asset`, ...).
+    entity: String,
+    /// A filter, e.g. `status=open` or `updatedAt>=2024-06-01T00:00:00Z`; repeatable.
+    #[arg(long = "filter", value_name = "FILTER")]
+    filters: Vec<String>,
+    /// The fields to write, comma-separated (`key` always comes) [default: every field
+    /// returned by list].
+    #[arg(long, value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+    /// Sort by a field; `-` first for descending.
+    #[arg(long, allow_hyphen_values = true)]
+    sort: Option<String>,
+    /// Records per upstream page [default: the entity's default, at most its maximum].
+    #[arg(long)]
+    page_size: Option<u32>,
+    /// Write each record with the system's own payload beside it, under `raw`.
+    #[arg(long)]
+    raw: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// No progress bar, even on a terminal.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+async fn export(state: &StateArgs, adapters: &Adapters, args: ExportArgs) -> anyhow::Result<()> {
+    use plantwire::paging::{Export, PagingConfig, Query, parse_filter, write_jsonl};
+    use std::io::IsTerminal as _;
+
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| parse_filter(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let query = Query {
+        filters,
+        fields: args.fields,
+        sort: args.sort,
+        page_size: args.page_size,
+        include_raw: args.raw,
+    };
+    let Some(workspace) = Workspace::open_existing(state.config()?)? else {
+        bail!(
+            "no connection `{}` (there are no connections yet; `plantwire connect` makes one)",
+            args.connection
+        );
+    };
+    let registry = adapters.load().await?;
+    let connection = workspace
+        .connection(&registry, &args.connection)
+        .await
+        .map_err(|e| explain(e, &args.connection))?;
+    let mut export = Export::new(&connection, &args.entity, query, PagingConfig::default())?;
+
+    let mut out: Box<dyn std::io::Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        )),
+    };
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let started = std::time::Instant::now();
+    let result = write_jsonl(&mut export, &mut out, |p| {
+        let Some(bar) = &bar else { return };
+        if let Some(total) = p.total
+            && bar.length().is_none()
+        {
+            bar.set_length(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} records, {msg}, {per_sec}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+        bar.set_position(p.records);
+        bar.set_message(format!("{} pages", p.pages));
+    })
+    .await;
+    drop(out);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let summary = result?;
+    if !args.quiet && std::io::stderr().is_terminal() {
+        eprintln!(
+            "exported {} records in {} pages in {:.1} s",
+            summary.records,
+            summary.pages,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// The variable holding the page-token key (64 hex characters) that replicas share.
+const TOKEN_KEY_VAR: &str = "PLANTWIRE_TOKEN_KEY";
+
+async fn serve(
+    state: &StateArgs,
+    adapters: &Adapters,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    use plantwire::paging::{Pager, PagingConfig, TokenSealer};
+
+    let sealer = match std::env::var(TOKEN_KEY_VAR) {
+        Ok(hex_key) => TokenSealer::from_hex(&Zeroizing::new(hex_key))
+            .map_err(|e| anyhow::anyhow!("{TOKEN_KEY_VAR}: {e}"))?,
+        Err(_) => {
+            eprintln!(
+                "note: {TOKEN_KEY_VAR} is not set: page tokens are sealed with a key of this process only"
+            );
+            TokenSealer::ephemeral()
+        }
+    };
+    let workspace = state.open()?;
+    let registry = adapters.load().await?;
+    let api = std::sync::Arc::new(plantwire::api::ApiState::new(
+        registry,
+        workspace,
+        Pager::new(sealer, PagingConfig::default()),
+    ));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    eprintln!("plantwire serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, plantwire::api::router(api))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")?;
+    Ok(())
 }
 
 /// Output formats of lists.

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use plantwire_sdk::{AdapterInfo, AuthScheme, FieldType, Support, contract::ENTITIES};
+use plantwire_sdk::{AdapterInfo, AuthScheme, FieldType, FilterOp, Support, contract::ENTITIES};
 
 /// Largest page size and batch size the host accepts from a declaration.
 const MAX_PAGE_SIZE: u32 = 10_000;
@@ -208,6 +208,42 @@ pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
                     "{e}.{f}: readable in lists but the entity cannot be listed"
                 ));
             }
+            if flags.filterable == field.filter_ops.is_empty() {
+                problems.push(format!(
+                    "{e}.{f}: `filterable` must be set exactly when filter operators are declared"
+                ));
+            }
+            let mut ops = HashSet::new();
+            for op in &field.filter_ops {
+                if !ops.insert(*op) {
+                    problems.push(format!("{e}.{f}: filter operator `{op}` declared twice"));
+                }
+                let ordered = matches!(
+                    field.ty,
+                    FieldType::Integer
+                        | FieldType::Decimal
+                        | FieldType::Timestamp
+                        | FieldType::Date
+                        | FieldType::String
+                );
+                if op.is_range() && !ordered {
+                    problems.push(format!(
+                        "{e}.{f}: range operator `{op}` on a field whose values have no order"
+                    ));
+                }
+                if *op == FilterOp::Contains
+                    && !matches!(field.ty, FieldType::String | FieldType::Text)
+                {
+                    problems.push(format!(
+                        "{e}.{f}: `~` (contains) on a field that is not text"
+                    ));
+                }
+                if matches!(field.ty, FieldType::List | FieldType::Object) {
+                    problems.push(format!(
+                        "{e}.{f}: a list or object field cannot be filtered"
+                    ));
+                }
+            }
             if flags.read_detail && !entity.get.is_supported() && !entity.list.is_supported() {
                 problems.push(format!("{e}.{f}: readable but the entity cannot be read"));
             }
@@ -360,5 +396,40 @@ mod tests {
         e.name = "spaceship".into();
         let problems = adapter_info(&info(e));
         assert!(problems[0].contains("unknown entity `spaceship`"));
+    }
+
+    #[test]
+    fn filter_operators_must_fit_the_field() {
+        let read = FieldFlags::READ;
+        let mut inconsistent = Field::new("title", FieldType::String, read.filterable());
+        inconsistent.filter_ops.clear();
+        let e = entity(vec![
+            Field::new("key", FieldType::String, read),
+            inconsistent,
+            Field::new("isActive", FieldType::Boolean, read).ops(&[FilterOp::Eq, FilterOp::Gt]),
+            Field::new("dueAt", FieldType::Timestamp, read).ops(&[FilterOp::Contains]),
+            Field::new("customFields", FieldType::Object, read).ops(&[FilterOp::Eq]),
+            Field::new("updatedAt", FieldType::Timestamp, read).ops(&[
+                FilterOp::Ge,
+                FilterOp::Lt,
+                FilterOp::Eq,
+            ]),
+        ]);
+        let problems = adapter_info(&info(e));
+        for needle in [
+            "title: `filterable` must be set exactly",
+            "isActive: range operator `>`",
+            "dueAt: `~` (contains) on a field that is not text",
+            "customFields: a list or object field cannot be filtered",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.contains(needle)),
+                "{needle}: {problems:?}"
+            );
+        }
+        assert!(
+            !problems.iter().any(|p| p.contains("updatedAt")),
+            "{problems:?}"
+        );
     }
 }

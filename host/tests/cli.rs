@@ -93,8 +93,8 @@ fn inspect_shows_the_contract_and_refuses_invalid_components() {
     let file = adapters().join("maintainx.wasm");
     let (ok, out, err) = plantwire(&["inspect", file.to_str().expect("path")]);
     assert!(ok, "{err}");
-    assert!(out.contains("contract: plantwire:adapter@0.1.0"), "{out}");
-    assert!(out.contains("plantwire:adapter/http@0.1.0"));
+    assert!(out.contains("contract: plantwire:adapter@0.2.0"), "{out}");
+    assert!(out.contains("plantwire:adapter/http@0.2.0"));
     assert!(out.contains("work-order"));
 
     let bad = fixtures().join("extra-import.wasm");

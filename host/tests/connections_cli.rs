@@ -1001,3 +1001,153 @@ fn the_environment_vault_needs_no_key_and_undelivered_events_wait_in_the_outbox(
     assert!(!transcript.contains(SECRET), "the secret was printed");
     rt.block_on(sim.shutdown());
 }
+
+/// `plantwire export` streams JSON Lines: a pushed-down filter gives exactly the records the
+/// full export holds with that value; a field selection and `--raw` shape each line; piped
+/// output carries no progress bar; bad filters and unknown connections are clear errors.
+#[test]
+fn export_streams_json_lines_with_filters_fields_and_raw() {
+    const TOKEN: &str = "mx-export-tok3n-77c1";
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt
+        .block_on(MaintainxSim::start(SimConfig {
+            work_orders: 240,
+            ..sim_config(TOKEN)
+        }))
+        .expect("simulator");
+    let mut op = Operator::new("export");
+    op.keygen("master.key");
+    let token_file = op.credential_file("token.json", &token_json(TOKEN));
+    op.ok(
+        &[
+            "connect",
+            "mx",
+            "--system",
+            "maintainx",
+            "--base-url",
+            &sim.base_url(),
+            "--allow-private-network",
+            "--credential-file",
+            token_file.to_str().expect("path"),
+        ],
+        None,
+    );
+    let lines = |run: &Run| -> Vec<Value> {
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    };
+
+    let all = op.ok(&["export", "mx", "work-order", "--page-size", "35"], None);
+    assert!(
+        all.stderr.is_empty(),
+        "piped output is quiet: {}",
+        all.stderr
+    );
+    let all = lines(&all);
+    assert_eq!(all.len(), 240);
+    let keys: std::collections::BTreeSet<&str> = all
+        .iter()
+        .map(|r| r["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(keys.len(), 240, "no record twice");
+
+    let open: Vec<&str> = all
+        .iter()
+        .filter(|r| r["status"] == "open")
+        .map(|r| r["key"].as_str().expect("key"))
+        .collect();
+    assert!(!open.is_empty() && open.len() < 240);
+    let filtered = op.ok(
+        &[
+            "export",
+            "mx",
+            "work-order",
+            "--filter",
+            "status=open",
+            "--fields",
+            "title,status",
+        ],
+        None,
+    );
+    let filtered = lines(&filtered);
+    let got: Vec<&str> = filtered
+        .iter()
+        .map(|r| r["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        got, open,
+        "the pushed-down filter selects what the full export holds"
+    );
+    for r in &filtered {
+        let mut names: Vec<&str> = r
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["key", "status", "title"]);
+    }
+    let requests = sim.requests();
+    let last = requests.last().expect("a request");
+    assert!(
+        last.query
+            .as_deref()
+            .unwrap_or("")
+            .contains("statuses=OPEN"),
+        "pushed down: {:?}",
+        last.query
+    );
+
+    let out = op.path("raw.jsonl");
+    op.ok(
+        &[
+            "export",
+            "mx",
+            "work-order",
+            "--raw",
+            "--page-size",
+            "100",
+            "--output",
+            out.to_str().expect("path"),
+        ],
+        None,
+    );
+    let text = std::fs::read_to_string(&out).expect("output file");
+    let raw: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(raw.len(), 240);
+    for r in &raw {
+        assert_eq!(
+            r["raw"]["id"].to_string(),
+            r["key"].as_str().expect("key"),
+            "raw is MaintainX's own record: {r}"
+        );
+    }
+
+    for (args, needle) in [
+        (
+            vec!["export", "mx", "work-order", "--filter", "colour=red"],
+            "work-order has no field `colour`",
+        ),
+        (
+            vec!["export", "mx", "work-order", "--filter", "status open"],
+            "expected an operator",
+        ),
+        (
+            vec!["export", "mx", "work-order", "--filter", "status=closed"],
+            "one of:",
+        ),
+        (vec!["export", "nope", "work-order"], "nope"),
+        (vec!["export", "mx", "spaceship"], "spaceship"),
+    ] {
+        let run = op.fails(&args, None);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?} wrote records");
+    }
+    assert!(!op.transcript.lock().expect("transcript").contains(TOKEN));
+}

@@ -2,7 +2,7 @@
 //! order, and how their answers become unified records or typed errors. The mapping itself
 //! lives in [`crate::mapping`]; the host sends the requests (adding the API key).
 
-use plantwire_sdk::contract::{ListRequest, Page};
+use plantwire_sdk::contract::{GetRequest, ListRequest, Page};
 use plantwire_sdk::json::integer_key;
 use plantwire_sdk::{
     AdapterError, Http, Level, Request, Response, UpstreamError, WriteResult, log,
@@ -15,7 +15,7 @@ use crate::mapping::{
     self, Mode, PO_SETTABLE_STATUSES, WO_SETTABLE_STATUSES, field_error, id_of, json_object,
     native_enum,
 };
-use crate::paging;
+use crate::paging::{self, Plan};
 use crate::resources::{CreateReply, Resource, with_expands};
 
 /// Sends `req`; a non-2xx answer becomes the matching [`AdapterError`].
@@ -48,19 +48,30 @@ fn fetch(http: &dyn Http, res: Resource, id: u64) -> Result<Value, AdapterError>
     unwrap_single(res, &resp)
 }
 
-/// One page of records.
+/// One page of records; conditions no record can meet give an empty last page without a
+/// request.
 pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterError> {
     let res = Resource::for_entity(&req.entity)?;
-    let query = paging::build(res, req)?;
-    let resp = send(http, res, Request::get(query.path))?;
-    paging::parse_page(res, &resp.body, &query.exact)
+    match paging::build(res, req)? {
+        Plan::Fetch(query) => {
+            let resp = send(http, res, Request::get(query.path))?;
+            paging::parse_page(res, &resp.body, &query.exact, req.include_raw)
+        }
+        Plan::Nothing => Ok(Page {
+            records: Vec::new(),
+            next_cursor: None,
+            total: None,
+        }),
+    }
 }
 
-/// One record by key; a key that is not a MaintainX id is not found without a request.
-pub(crate) fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
-    let res = Resource::for_entity(entity)?;
-    let id = integer_key(key)?;
-    Ok(mapping::to_unified(res, &fetch(http, res, id)?))
+/// One record by key (with MaintainX's record under `raw` when asked); a key that is not a
+/// MaintainX id is not found without a request.
+pub(crate) fn get(http: &dyn Http, req: &GetRequest) -> Result<String, AdapterError> {
+    let res = Resource::for_entity(&req.entity)?;
+    let id = integer_key(&req.key)?;
+    let native = fetch(http, res, id)?;
+    Ok(mapping::to_unified_with(res, &native, req.include_raw))
 }
 
 /// Creates a batch, one `POST` per record (MaintainX has no bulk endpoint), results in input

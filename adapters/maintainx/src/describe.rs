@@ -2,7 +2,8 @@
 //! operation by operation and field by field, with a reason for every "no".
 //!
 //! Every flag is taken from the vendor's OpenAPI document: `filterable` only where the list
-//! endpoint has a matching query parameter, `sortable` only where its `sort` parameter accepts
+//! endpoint has a matching query parameter, with the operators that parameter can express
+//! (see [`crate::paging`]), `sortable` only where its `sort` parameter accepts
 //! the field, `creatable` / `updatable` only where the `POST` / `PATCH` body has the field,
 //! `required-on-create` where the `POST` body requires it, `read-list` only where the list item
 //! schema (with the `expand=` values the adapter sends) has it. The mapping in
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 
 use plantwire_sdk::contract::{
     ActionInfo, AdapterInfo, AuthScheme, ENTITIES, EntityInfo, Field, FieldFlags, FieldType,
-    ItemField, Support,
+    FilterOp, ItemField, Support,
 };
 
 use crate::mapping::{
@@ -138,6 +139,27 @@ const INPUT: FieldFlags = FieldFlags {
     required_on_create: false,
 };
 
+// Filter operators, by the kind of query parameter behind the field (see `crate::paging`).
+/// A single-valued parameter.
+const EQ: &[FilterOp] = &[FilterOp::Eq];
+/// A repeated parameter: its values are alternatives.
+const EQ_IN: &[FilterOp] = &[FilterOp::Eq, FilterOp::In];
+/// A repeated parameter with a `not…` twin, or over an enum (`!=` is every other value).
+const EQ_NE_IN: &[FilterOp] = &[FilterOp::Eq, FilterOp::Ne, FilterOp::In];
+/// An inclusive `[gte]` / `[lte]` pair.
+const TIME_RANGE: &[FilterOp] = &[
+    FilterOp::Eq,
+    FilterOp::Lt,
+    FilterOp::Le,
+    FilterOp::Gt,
+    FilterOp::Ge,
+];
+
+/// What the note of a time filtered through `<field>[gte]` / `<field>[lte]` says.
+const TIME_FILTER_NOTE: &str = "filter: = < <= > >= as MaintainX's inclusive [gte] / [lte] \
+     parameters; MaintainX keeps times to the millisecond, so `>` t is sent as [gte] t + 1 ms, \
+     `<` t as [lte] t - 1 ms, and finer digits are rounded the way that keeps the meaning";
+
 fn field(name: &str, ty: FieldType, flags: FieldFlags, native: &str) -> Field {
     Field::new(name, ty, flags).native(native)
 }
@@ -178,28 +200,57 @@ fn key_field(sortable: bool) -> Field {
     }
 }
 
-fn custom_fields() -> Field {
-    field(
-        "customFields",
-        FieldType::Object,
-        WRITE_DETAIL,
-        "extraFields",
-    )
-    .note(
-        "custom fields by label; MaintainX stores every value as text. Returned by get, not in \
-         list records",
-    )
+/// Said of every `customFields`.
+const CUSTOM_FIELDS_NOTE: &str = "the organization's own fields (MaintainX `extraFields`), an \
+     object of label → value; MaintainX stores every value as text. Not filterable: MaintainX \
+     filters custom fields by label as extra query parameters, which the unified filter \
+     language cannot name";
+
+/// `customFields`; `in_lists` where the list endpoint returns them (`expand=extra_fields`).
+fn custom_fields(in_lists: bool) -> Field {
+    let (flags, where_read) = if in_lists {
+        (
+            WRITE,
+            "In lists too (expand=extra_fields, sent unless a field selection leaves them out).",
+        )
+    } else {
+        (
+            WRITE_DETAIL,
+            "Returned by get only: the list item of this resource has no extraFields.",
+        )
+    };
+    field("customFields", FieldType::Object, flags, "extraFields")
+        .note(&format!("{CUSTOM_FIELDS_NOTE}. {where_read}"))
 }
 
-fn created_at(sortable: bool) -> Field {
+/// `createdAt` / `updatedAt`: `sortable` where the list's `sort` takes it, filterable where
+/// the list has its `[gte]` / `[lte]` parameters.
+fn time_field(name: &str, sortable: bool, filterable: bool, note: Option<&str>) -> Field {
     let flags = if sortable { READ.sortable() } else { READ };
-    field("createdAt", FieldType::Timestamp, flags, "createdAt")
+    let f = field(name, FieldType::Timestamp, flags, name);
+    let filter = if filterable {
+        TIME_FILTER_NOTE.to_owned()
+    } else {
+        format!("not filterable: the list endpoint has no {name}[gte] / [lte]")
+    };
+    let f = if filterable { f.ops(TIME_RANGE) } else { f };
+    match note {
+        Some(note) => f.note(&format!("{note}; {filter}")),
+        None => f.note(&filter),
+    }
 }
 
-fn updated_at(sortable: bool) -> Field {
-    let flags = if sortable { READ.sortable() } else { READ };
-    field("updatedAt", FieldType::Timestamp, flags, "updatedAt")
-        .note("MaintainX does not count comments as updates")
+fn created_at(sortable: bool, filterable: bool) -> Field {
+    time_field("createdAt", sortable, filterable, None)
+}
+
+fn updated_at(sortable: bool, filterable: bool) -> Field {
+    time_field(
+        "updatedAt",
+        sortable,
+        filterable,
+        Some("MaintainX does not count comments as updates"),
+    )
 }
 
 fn entity_info(
@@ -243,46 +294,63 @@ fn work_order() -> EntityInfo {
         Field::new("key", FieldType::String, READ)
             .native("id")
             .note("MaintainX's global integer id (not the per-organization sequentialId); `sort` offers no id order"),
-        field("title", FieldType::String, REQUIRED.filterable(), "title").note(
-            "filter: exact match (MaintainX matches titles loosely; the adapter keeps exact \
-             matches only, so a filtered page may hold fewer records)",
+        field("title", FieldType::String, REQUIRED, "title").ops(EQ).note(
+            "filter: = only, as MaintainX's one `title` parameter; MaintainX matches titles \
+             loosely, and the adapter keeps its exact matches only, so a filtered page may \
+             hold fewer records",
         ),
         field("description", FieldType::Text, WRITE, "description"),
-        field("status", FieldType::Enumeration, READ.filterable(), "status")
+        field("status", FieldType::Enumeration, READ, "status")
             .values(WO_STATUSES)
+            .ops(EQ_NE_IN)
             .note(
                 "not creatable (POST /workorders takes no status) and not updatable: status \
                  changes only through the change-status action (PATCH /workorders/{id}/status); \
-                 `skipped` is set by MaintainX only",
+                 `skipped` is set by MaintainX only. Filter: = and in as `statuses`, != as \
+                 `statuses` of every other status",
             ),
         field("nativeStatus", FieldType::String, READ, "status")
             .note("MaintainX's own status value; read-only, see `status`"),
-        field("severity", FieldType::Enumeration, WRITE.filterable(), "priority")
+        field("severity", FieldType::Enumeration, WRITE, "priority")
             .values(WO_PRIORITIES)
-            .note("MaintainX priorities are NONE, LOW, MEDIUM and HIGH: there is no `urgent`"),
-        field("assetKey", reference("asset"), WRITE.filterable(), "assetId").note(
+            .ops(EQ_NE_IN)
+            .note(
+                "MaintainX priorities are NONE, LOW, MEDIUM and HIGH: there is no `urgent`. \
+                 Filter: = and in as `priorities`, != as `priorities` of every other value",
+            ),
+        field("assetKey", reference("asset"), WRITE, "assetId").ops(EQ_NE_IN).note(
             "list records read it from the expanded asset (expand=asset): the list item has no \
-             assetId",
+             assetId. Filter: = and in as `assets`, != as `notAssets`, which also keeps work \
+             orders without an asset",
         ),
-        field("locationKey", reference("location"), WRITE.filterable(), "locationId"),
-        field("teamKey", FieldType::String, WRITE.filterable(), "teamIds").note(
+        field("locationKey", reference("location"), WRITE, "locationId").ops(EQ_NE_IN).note(
+            "filter: = and in as `locations`, != as `notLocations`, which also keeps work \
+             orders without a location",
+        ),
+        field("teamKey", FieldType::String, WRITE, "teamIds").ops(EQ_IN).note(
             "the first of teamIds (MaintainX allows several teams; teams are not a unified \
-             entity). Written as an assignee of type TEAM, replacing every team assigned",
+             entity). Written as an assignee of type TEAM, replacing every team assigned. \
+             Filter: = and in as `teams`, matching work orders with any of the teams among \
+             theirs; one condition only (no != : MaintainX has no notTeams)",
         ),
-        field("assigneeKeys", FieldType::References("user".to_owned()), WRITE.filterable(), "assigneeIds").note(
-            "Written as assignees of type USER, replacing every user \
-             assigned; filter: work orders assigned to that user",
+        field("assigneeKeys", FieldType::References("user".to_owned()), WRITE, "assigneeIds").ops(EQ_IN).note(
+            "Written as assignees of type USER, replacing every user assigned. Filter: = and \
+             in as `assignees`, matching work orders assigned to any of the users; one \
+             condition only (no != : MaintainX has no notAssignees)",
         ),
         field("scheduledAt", FieldType::Timestamp, WRITE, "startDate").note(
             "when the work order shows up in the inbox; MaintainX accepts it only together with \
              a dueDate. Not sortable: `sort` offers startedAt (when work started), not startDate",
         ),
-        field("dueAt", FieldType::Timestamp, WRITE.sortable(), "dueDate"),
-        field("completedAt", FieldType::Timestamp, READ.sortable(), "completedAt")
-            .note("set by MaintainX when the status becomes DONE"),
-        created_at(true),
-        updated_at(true),
-        custom_fields(),
+        field("dueAt", FieldType::Timestamp, WRITE.sortable(), "dueDate")
+            .note("not filterable: the work order list has no dueDate parameter"),
+        field("completedAt", FieldType::Timestamp, READ.sortable(), "completedAt").note(
+            "set by MaintainX when the status becomes DONE; not filterable: the work order \
+             list has no completedAt parameter",
+        ),
+        created_at(true, true),
+        updated_at(true, true),
+        custom_fields(true),
     ];
     let actions = vec![ActionInfo {
         name: "change-status".to_owned(),
@@ -305,41 +373,36 @@ fn work_order() -> EntityInfo {
         fields,
         actions,
         "Work orders (/workorders). POST /workorders answers only {id}: the adapter then reads \
-         the record back. Lists send expand=asset and expand=assignees (for assetKey, teamKey, \
-         assigneeKeys) and show_upcoming=true (MaintainX otherwise hides work orders whose start \
+         the record back. Lists send expand=asset, expand=assignees and expand=extra_fields (for \
+         assetKey, teamKey, assigneeKeys and customFields, each only when selected) and \
+         show_upcoming=true (MaintainX otherwise hides work orders whose start \
          date is ahead). No site: MaintainX has no site object.",
     )
 }
 
 fn asset() -> EntityInfo {
-    let fields = vec![
+    let fields =
+        vec![
         key_field(true),
         field("name", FieldType::String, REQUIRED, "name"),
         field("description", FieldType::Text, WRITE, "description"),
-        field(
-            "locationKey",
-            reference("location"),
-            WRITE.filterable(),
-            "locationId",
-        ),
+        field("locationKey", reference("location"), WRITE, "locationId")
+            .ops(EQ)
+            .note("filter: = only, as MaintainX's one `locationId` parameter"),
         field("parentKey", reference("asset"), WRITE, "parentId"),
         field("serialNumber", FieldType::String, WRITE, "serialNumber"),
-        field("modelName", FieldType::String, WRITE.filterable(), "model").note(
+        field("modelName", FieldType::String, WRITE, "model").ops(EQ_IN).note(
             "the model's name (expand=model in lists); on write it must name a model of the \
              manufacturer given in the same request (send makeName too), global or the \
-             organization's",
+             organization's. Filter: = and in as `model`",
         ),
-        field(
-            "makeName",
-            FieldType::String,
-            WRITE.filterable(),
-            "manufacturer",
-        )
-        .note(
-            "the manufacturer's name (expand=manufacturer in lists); on write it must name a \
-             manufacturer known to MaintainX (global or the organization's); clearing it clears \
-             the model too",
-        ),
+        field("makeName", FieldType::String, WRITE, "manufacturer")
+            .ops(EQ_IN)
+            .note(
+                "the manufacturer's name (expand=manufacturer in lists); on write it must name a \
+                 manufacturer known to MaintainX (global or the organization's); clearing it \
+                 clears the model too. Filter: = and in as `manufacturer`",
+            ),
         field("status", FieldType::Enumeration, READ, "status.status")
             .values(ASSET_STATUSES)
             .note(
@@ -348,15 +411,16 @@ fn asset() -> EntityInfo {
             ),
         field("nativeStatus", FieldType::String, READ, "status.status")
             .note("MaintainX's own asset status value; read-only"),
-        created_at(true),
-        updated_at(true),
-        custom_fields(),
+        created_at(true, true),
+        updated_at(true, true),
+        custom_fields(true),
     ];
     entity_info(
         Resource::Asset,
         fields,
         Vec::new(),
-        "Assets (/assets). Lists send expand=manufacturer, expand=model and expand=status. \
+        "Assets (/assets). Lists send expand=manufacturer, expand=model, expand=status and \
+         expand=extra_fields (each only when a selected field needs it). \
          MaintainX pages assets by offset: records changed while paging may shift between \
          pages (dedupe by key). No site or active flag on MaintainX assets.",
     )
@@ -424,7 +488,8 @@ fn purchase_order() -> EntityInfo {
             ),
         field("nativeStatus", FieldType::String, READ, "status")
             .note("MaintainX's own status value; read-only, see `status`"),
-        field("dueAt", FieldType::Timestamp, WRITE_DETAIL, "dueDate"),
+        field("dueAt", FieldType::Timestamp, WRITE_DETAIL, "dueDate")
+            .note("not filterable: the purchase order list has no dueDate parameter"),
         field(
             "lineItems",
             FieldType::List,
@@ -437,9 +502,9 @@ fn purchase_order() -> EntityInfo {
                  line; the spec does not say whether lines left out are kept. No line number or \
                  unit of measure in MaintainX",
         ),
-        created_at(true),
-        updated_at(true),
-        custom_fields(),
+        created_at(true, true),
+        updated_at(true, true),
+        custom_fields(false),
     ];
     let actions = vec![ActionInfo {
         name: "change-status".to_owned(),
@@ -489,25 +554,27 @@ fn material() -> EntityInfo {
         field(
             "partNumber",
             FieldType::String,
-            READ.filterable(),
+            READ,
             "vendors[].partNumber",
         )
+        .ops(EQ_IN)
         .note(
-            "MaintainX keeps part numbers per vendor: this is the first vendor's. The filter \
-             matches parts with any vendor using that number. Not writable: it belongs to the \
-             part-vendor link",
+            "MaintainX keeps part numbers per vendor: this is the first vendor's. Filter: = \
+                 and in as `partNumber`, matching parts with any vendor using one of the \
+                 numbers; one condition only. Not writable: it belongs to the part-vendor link",
         ),
         field("unitCost", FieldType::Decimal, WRITE, "unitCost")
             .note("MaintainX stores cents: read as unitCost / 100, written rounded to the cent"),
-        created_at(true),
-        updated_at(true),
-        custom_fields(),
+        created_at(true, true),
+        updated_at(true, true),
+        custom_fields(true),
     ];
     entity_info(
         Resource::Part,
         fields,
         Vec::new(),
-        "Parts (/parts). Lists send expand=vendors (for partNumber). Stock quantities stay on \
+        "Parts (/parts). Lists send expand=vendors (for partNumber) and expand=extra_fields (each \
+         only when a selected field needs it). Stock quantities stay on \
          the part and are not mapped (see inventory). MaintainX pages parts by offset (dedupe \
          by key). No material code, unit of measure or active flag in MaintainX.",
     )
@@ -516,16 +583,19 @@ fn material() -> EntityInfo {
 fn location() -> EntityInfo {
     let fields = vec![
         key_field(false),
-        field("name", FieldType::String, REQUIRED.filterable(), "name").note(
-            "filter: exact match (MaintainX matches names starting with the value; the adapter \
-             keeps exact matches only, so a filtered page may hold fewer records)",
-        ),
+        field("name", FieldType::String, REQUIRED, "name")
+            .ops(EQ)
+            .note(
+                "filter: = only, as MaintainX's one `name` parameter; MaintainX matches names \
+             starting with the value, and the adapter keeps its exact matches only, so a \
+             filtered page may hold fewer records",
+            ),
         field("description", FieldType::Text, WRITE, "description"),
         field("address", FieldType::String, WRITE, "address"),
         field("parentKey", reference("location"), WRITE, "parentId"),
-        created_at(false),
-        updated_at(false),
-        custom_fields(),
+        created_at(false, false),
+        updated_at(false, false),
+        custom_fields(true),
     ];
     entity_info(
         Resource::Location,
@@ -550,13 +620,14 @@ fn vendor() -> EntityInfo {
             "the first of phoneNumbers; PATCH /vendors/{id} takes no phone numbers, so it is set \
              on create only",
         ),
-        custom_fields(),
+        custom_fields(true),
     ];
     entity_info(
         Resource::Vendor,
         fields,
         Vec::new(),
-        "Vendors (/vendors). List records carry only key and name (the spec's list item). The \
+        "Vendors (/vendors). List records carry only key, name and customFields (the spec's \
+         list item, with expand=extra_fields). The \
          spec gives vendors no createdAt or updatedAt. The list endpoint has no filter and no \
          sort.",
     )
@@ -571,13 +642,15 @@ fn user() -> EntityInfo {
              (firstName = the first word, lastName = the rest), both being required by POST \
              /users",
         ),
-        field("email", FieldType::String, WRITE.filterable(), "email"),
+        field("email", FieldType::String, WRITE, "email")
+            .ops(EQ_IN)
+            .note("filter: = and in as `email`"),
         field("phone", FieldType::String, WRITE, "phoneNumber"),
         field("isActive", FieldType::Boolean, READ_DETAIL, "removedFromOrganization").note(
             "false once the user is removed from the organization (DELETE /users/{id}); \
              read-only",
         ),
-        custom_fields(),
+        custom_fields(true),
     ];
     entity_info(
         Resource::User,

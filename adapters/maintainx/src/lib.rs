@@ -11,7 +11,8 @@
 //!
 //! - [`describe`]: the capability declaration (every operation, field, flag, limit, reason);
 //! - [`mapping`]: MaintainX JSON ⇄ unified JSON, one module per entity, no I/O;
-//! - [`paging`]: list queries (limit, cursor, filters, sort) and pages;
+//! - [`paging`]: list queries (limit, cursor, typed filters pushed down as MaintainX query
+//!   parameters, sort, the expansions a field selection needs) and pages;
 //! - [`errors`]: MaintainX error responses → typed adapter errors;
 //! - [`resources`]: URL paths and envelope keys of each MaintainX resource;
 //! - `client`: the HTTP conversation of each operation (e.g. `POST` then `GET` for a work
@@ -31,7 +32,7 @@ pub mod resources;
 
 mod client;
 
-use plantwire_sdk::contract::{AdapterInfo, ListRequest, Page};
+use plantwire_sdk::contract::{AdapterInfo, GetRequest, ListRequest, Page};
 use plantwire_sdk::{Adapter, AdapterError, Http, WriteResult};
 
 /// The MaintainX adapter.
@@ -47,8 +48,8 @@ impl Adapter for MaintainX {
         client::list(http, &req)
     }
 
-    fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
-        client::get(http, entity, key)
+    fn get(http: &dyn Http, req: GetRequest) -> Result<String, AdapterError> {
+        client::get(http, &req)
     }
 
     fn create(

@@ -120,17 +120,28 @@ impl Resource {
         }
     }
 
-    /// `expand=` values sent on `GET /<resource>`: the list items of the spec lack fields the
-    /// unified record needs unless they are expanded.
-    pub const fn list_expands(self) -> &'static [&'static str] {
+    /// `expand=` values `GET /<resource>` may send, each with the unified fields it serves:
+    /// the spec's list items lack those fields unless expanded. A list asks for an expansion
+    /// when the caller selected every field or one it serves.
+    pub const fn list_expands(self) -> &'static [(&'static str, &'static [&'static str])] {
+        /// Custom fields (`extraFields`) come with `expand=extra_fields` in every list but the
+        /// purchase orders' (whose list item is only id, status and times).
+        const EXTRA: (&str, &[&str]) = ("extra_fields", &["customFields"]);
         match self {
-            // assetKey (asset.id), teamKey and assigneeKeys (assignees[]).
-            Resource::WorkOrder => &["asset", "assignees"],
-            // makeName, modelName, status.
-            Resource::Asset => &["manufacturer", "model", "status"],
-            // partNumber (vendors[].partNumber).
-            Resource::Part => &["vendors"],
-            Resource::PurchaseOrder | Resource::Location | Resource::Vendor | Resource::User => &[],
+            Resource::WorkOrder => &[
+                ("asset", &["assetKey"]),
+                ("assignees", &["teamKey", "assigneeKeys"]),
+                EXTRA,
+            ],
+            Resource::Asset => &[
+                ("manufacturer", &["makeName"]),
+                ("model", &["modelName"]),
+                ("status", &["status", "nativeStatus"]),
+                EXTRA,
+            ],
+            Resource::Part => &[("vendors", &["partNumber"]), EXTRA],
+            Resource::Location | Resource::Vendor | Resource::User => &[EXTRA],
+            Resource::PurchaseOrder => &[],
         }
     }
 

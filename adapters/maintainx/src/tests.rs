@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use plantwire_sdk::contract::ListRequest;
-use plantwire_sdk::{Adapter, AdapterError, Http, HttpError, Request, Response};
+use plantwire_sdk::contract::{FilterOp, GetRequest, ListRequest};
+use plantwire_sdk::{Adapter, AdapterError, Filter, Http, HttpError, Request, Response};
 use serde_json::{Value, json};
 
 use crate::{MaintainX, fixtures};
@@ -85,6 +85,14 @@ fn parse(json: &str) -> Value {
     serde_json::from_str(json).unwrap()
 }
 
+fn get_req(entity: &str, key: &str) -> GetRequest {
+    GetRequest {
+        entity: entity.to_owned(),
+        key: key.to_owned(),
+        include_raw: false,
+    }
+}
+
 fn list_req(entity: &str) -> ListRequest {
     ListRequest {
         entity: entity.to_owned(),
@@ -98,12 +106,13 @@ fn list_maps_a_page_and_passes_the_cursor_both_ways() {
     let http = Canned::new().then_raw(200, &fixtures::sample_work_orders_page(2), &[]);
     let mut req = list_req("work-order");
     req.cursor = Some("abc".to_owned());
-    req.filters = vec![("status".into(), "open".into())];
+    req.filters = vec![Filter::eq("status", "open")];
     let page = MaintainX::list(&http, req).unwrap();
     assert_eq!(
         http.sent(),
         vec![get(
-            "/workorders?limit=100&cursor=abc&show_upcoming=true&expand=asset&expand=assignees&statuses=OPEN"
+            "/workorders?limit=100&cursor=abc&show_upcoming=true&expand=asset&expand=assignees\
+             &expand=extra_fields&statuses=OPEN"
         )]
     );
     assert_eq!(page.records.len(), 2);
@@ -126,7 +135,7 @@ fn list_maps_a_page_and_passes_the_cursor_both_ways() {
 fn list_filters_are_checked_before_any_request() {
     let http = Canned::new();
     let mut req = list_req("purchase-order");
-    req.filters = vec![("vendorKey".into(), "432".into())];
+    req.filters = vec![Filter::eq("vendorKey", "432")];
     assert_eq!(MaintainX::list(&http, req).unwrap_err().kind(), "invalid");
     let mut req = list_req("location");
     req.sort = Some("name".into());
@@ -137,7 +146,7 @@ fn list_filters_are_checked_before_any_request() {
 #[test]
 fn get_reads_one_record_and_unknown_keys_are_not_found_without_a_request() {
     let http = Canned::new().then(200, &json!({"workOrder": fixtures::work_order(159)}));
-    let wo = parse(&MaintainX::get(&http, "work-order", "159").unwrap());
+    let wo = parse(&MaintainX::get(&http, get_req("work-order", "159")).unwrap());
     assert_eq!(
         http.sent(),
         vec![get("/workorders/159?expand=extra_fields")]
@@ -147,16 +156,80 @@ fn get_reads_one_record_and_unknown_keys_are_not_found_without_a_request() {
 
     let http = Canned::new();
     for key in ["abc", "0", "-1", "../assets", ""] {
-        let err = MaintainX::get(&http, "asset", key).unwrap_err();
+        let err = MaintainX::get(&http, get_req("asset", key)).unwrap_err();
         assert_eq!(err.kind(), "not-found", "{key}");
     }
     assert!(http.sent().is_empty());
 
     let http = Canned::new().then(404, &json!({"error": "Not Found."}));
     assert_eq!(
-        MaintainX::get(&http, "vendor", "5").unwrap_err(),
+        MaintainX::get(&http, get_req("vendor", "5")).unwrap_err(),
         AdapterError::NotFound("Not Found.".into())
     );
+}
+
+#[test]
+fn include_raw_carries_the_native_record_on_get_and_list() {
+    let native = fixtures::work_order(159);
+    let http = Canned::new().then(200, &json!({ "workOrder": native }));
+    let mut req = get_req("work-order", "159");
+    req.include_raw = true;
+    let wo = parse(&MaintainX::get(&http, req).unwrap());
+    assert_eq!(wo["raw"], native);
+    assert_eq!(wo["key"], "159");
+
+    let body = fixtures::sample_work_orders_page(2);
+    let sent: Value = serde_json::from_slice(&body).unwrap();
+    let http = Canned::new().then_raw(200, &body, &[]);
+    let mut req = list_req("work-order");
+    req.include_raw = true;
+    let page = MaintainX::list(&http, req).unwrap();
+    for (i, record) in page.records.iter().enumerate() {
+        assert_eq!(parse(record)["raw"], sent["workOrders"][i]);
+    }
+    // Without it, no `raw`.
+    let http = Canned::new().then(200, &json!({ "asset": fixtures::asset(963) }));
+    let asset = parse(&MaintainX::get(&http, get_req("asset", "963")).unwrap());
+    assert!(asset.get("raw").is_none());
+}
+
+#[test]
+fn list_sends_typed_filters_and_only_the_expands_the_selection_needs() {
+    let http = Canned::new().then_raw(200, &fixtures::sample_work_orders_page(1), &[]);
+    let mut req = list_req("work-order");
+    req.fields = vec!["title".into(), "updatedAt".into()];
+    req.filters = vec![
+        Filter {
+            field: "updatedAt".into(),
+            op: FilterOp::Gt,
+            values: vec!["2024-06-01T08:00:00+02:00".into()],
+        },
+        Filter {
+            field: "status".into(),
+            op: FilterOp::In,
+            values: vec!["open".into(), "on-hold".into()],
+        },
+    ];
+    MaintainX::list(&http, req).unwrap();
+    assert_eq!(
+        http.sent(),
+        vec![get("/workorders?limit=100&show_upcoming=true\
+             &updatedAt%5Bgte%5D=2024-06-01T06%3A00%3A00.001Z&statuses=OPEN&statuses=ON_HOLD")]
+    );
+}
+
+#[test]
+fn contradicting_filters_answer_an_empty_page_without_a_request() {
+    let http = Canned::new();
+    let mut req = list_req("work-order");
+    req.cursor = Some("abc".into());
+    req.filters = vec![
+        Filter::eq("status", "open"),
+        Filter::eq("status", "completed"),
+    ];
+    let page = MaintainX::list(&http, req).unwrap();
+    assert!(page.records.is_empty() && page.next_cursor.is_none());
+    assert!(http.sent().is_empty());
 }
 
 #[test]
@@ -214,7 +287,7 @@ fn get_maps_every_served_entity() {
     for (entity, wrapper, native, path, field, value) in cases {
         let key = path.rsplit('/').next().unwrap();
         let http = Canned::new().then(200, &json!({ wrapper: native }));
-        let record = parse(&MaintainX::get(&http, entity, key).unwrap());
+        let record = parse(&MaintainX::get(&http, get_req(entity, key)).unwrap());
         assert_eq!(http.sent(), vec![get(path)], "{entity}");
         assert_eq!(record["key"], key, "{entity}");
         assert_eq!(record[field], value, "{entity}");
@@ -580,7 +653,7 @@ fn change_status_actions() {
 fn unserved_entities_are_unsupported() {
     let http = Canned::new();
     for entity in ["inventory", "site", "service-request", "spaceship"] {
-        let err = MaintainX::get(&http, entity, "1").unwrap_err();
+        let err = MaintainX::get(&http, get_req(entity, "1")).unwrap_err();
         assert_eq!(err.kind(), "unsupported", "{entity}");
         assert_eq!(
             MaintainX::list(&http, list_req(entity)).unwrap_err().kind(),
@@ -593,7 +666,7 @@ fn unserved_entities_are_unsupported() {
 #[test]
 fn closures_serve_as_http() {
     let http = |req: Request| -> Result<Response, HttpError> {
-        assert_eq!(req.path, "/vendors?limit=100");
+        assert_eq!(req.path, "/vendors?limit=100&expand=extra_fields");
         Ok(Response {
             status: 200,
             headers: Vec::new(),
@@ -612,17 +685,23 @@ fn closures_serve_as_http() {
 fn transport_failures_are_typed() {
     let http = Canned::new().then_fail(HttpError::Timeout);
     assert_eq!(
-        MaintainX::get(&http, "asset", "1").unwrap_err().kind(),
+        MaintainX::get(&http, get_req("asset", "1"))
+            .unwrap_err()
+            .kind(),
         "transient"
     );
     let http = Canned::new().then_fail(HttpError::ForbiddenHeader("authorization".into()));
     assert_eq!(
-        MaintainX::get(&http, "asset", "1").unwrap_err().kind(),
+        MaintainX::get(&http, get_req("asset", "1"))
+            .unwrap_err()
+            .kind(),
         "forbidden"
     );
     let http = Canned::new().then_raw(503, b"<html>Service Unavailable</html>", &[]);
     assert_eq!(
-        MaintainX::get(&http, "asset", "1").unwrap_err().kind(),
+        MaintainX::get(&http, get_req("asset", "1"))
+            .unwrap_err()
+            .kind(),
         "transient"
     );
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use plantwire_sdk::contract::{ListRequest, Page};
+use plantwire_sdk::contract::{GetRequest, ListRequest, Page};
 use plantwire_sdk::query::PathQuery;
 use plantwire_sdk::{
     AdapterError, Http, Level, Request, Response, UpstreamError, WriteResult, log,
@@ -16,7 +16,7 @@ use crate::describe::{MAX_BATCH_SIZE, MAX_PAGE_SIZE};
 use crate::errors::{self, Doing};
 use crate::mapping::purchase_order::{PO_NATIVE_SETTABLE, PO_STATUSES};
 use crate::mapping::work_order::{WO_SETTABLE, WO_STATUSES};
-use crate::mapping::{self, Mode, accepted, field_error, json_object};
+use crate::mapping::{self, Extras, Mode, accepted, field_error, json_object};
 use crate::query;
 use crate::restid;
 use crate::structures::Os;
@@ -31,18 +31,38 @@ fn send(http: &dyn Http, os: Os, doing: Doing, req: Request) -> Result<Response,
     }
 }
 
-/// The path of record `key` with the lean selection the mapping reads.
-fn record_query(os: Os, key: &str) -> Result<String, AdapterError> {
+/// The path of record `key` with the lean selection `select`.
+fn record_query(os: Os, key: &str, select: &str) -> Result<String, AdapterError> {
     Ok(PathQuery::new(os.record_path(key)?)
         .param("lean", 1)
-        .param("oslc.select", os.select())
+        .param("oslc.select", select)
         .build())
 }
 
-/// `GET` of one record as Maximo JSON.
+/// What records returned by writes carry beyond the mapped fields: `customFields` (writes
+/// ask for every attribute back), never `raw`.
+const READ_BACK: Extras = Extras {
+    custom: true,
+    raw: false,
+};
+
+/// `GET` of one record as Maximo JSON, with every attribute.
 fn fetch(http: &dyn Http, os: Os, key: &str) -> Result<Value, AdapterError> {
-    let resp = send(http, os, Doing::Read, Request::get(record_query(os, key)?))?;
-    resp.json()
+    fetch_selected(http, os, key, &os.select_all())
+}
+
+/// `GET` of one record as Maximo JSON, with the attributes of `select`.
+fn fetch_selected(http: &dyn Http, os: Os, key: &str, select: &str) -> Result<Value, AdapterError> {
+    let path = record_query(os, key, select)?;
+    let resp = send(http, os, Doing::Read, Request::get(path))?;
+    match resp.json()? {
+        v @ Value::Object(_) => Ok(v),
+        _ => Err(AdapterError::Upstream(UpstreamError {
+            status: resp.status,
+            code: None,
+            message: format!("the {} record is not a JSON object", os.name()),
+        })),
+    }
 }
 
 /// The record a write answered with (`properties` sent), or a fresh read when the answer has
@@ -57,9 +77,13 @@ fn record_after_write(
         && let Ok(v @ Value::Object(_)) = resp.json()
         && mapping::key_from(&v, os.pk()).is_some()
     {
-        return Ok(mapping::to_unified(os, &v));
+        return Ok(mapping::to_unified_with(os, &v, READ_BACK));
     }
-    Ok(mapping::to_unified(os, &fetch(http, os, key)?))
+    Ok(mapping::to_unified_with(
+        os,
+        &fetch(http, os, key)?,
+        READ_BACK,
+    ))
 }
 
 /// One page of records.
@@ -67,13 +91,20 @@ pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterEr
     let os = Os::for_entity(&req.entity)?;
     let (path, page) = query::build(os, req)?;
     let resp = send(http, os, Doing::List, Request::get(path))?;
-    query::parse_page(os, &resp.body, page)
+    query::parse_page(os, &resp.body, page, query::extras(req))
 }
 
-/// One record by key; a key that is not of the entity's form is not found without a request.
-pub(crate) fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
-    let os = Os::for_entity(entity)?;
-    Ok(mapping::to_unified(os, &fetch(http, os, key)?))
+/// One record by key, with every attribute (`customFields`) and, when asked, the record as
+/// Maximo sent it (`raw`); a key that is not of the entity's form is not found without a
+/// request.
+pub(crate) fn get(http: &dyn Http, req: &GetRequest) -> Result<String, AdapterError> {
+    let os = Os::for_entity(&req.entity)?;
+    let native = fetch_selected(http, os, &req.key, &os.select_all())?;
+    let extras = Extras {
+        custom: true,
+        raw: req.include_raw,
+    };
+    Ok(mapping::to_unified_with(os, &native, extras))
 }
 
 /// A `transactionid` for a create body: a 128-bit FNV-1a digest of the object structure and
@@ -113,7 +144,7 @@ fn create_request(os: Os, body: &Value, bulk: bool) -> Request {
     req = if bulk {
         req.header("x-method-override", "BULK")
     } else {
-        req.header("properties", os.select())
+        req.header("properties", &os.select_all())
     };
     req
 }
@@ -287,7 +318,7 @@ fn create_bulk(
         .into_iter()
         .map(|o| {
             o.map(|key| match found.get(&key) {
-                Some(native) => mapping::to_unified(os, native),
+                Some(native) => mapping::to_unified_with(os, native, READ_BACK),
                 None => {
                     log(
                         Level::Warn,
@@ -336,7 +367,7 @@ fn fetch_many(http: &dyn Http, os: Os, keys: &[&str]) -> HashMap<String, Value> 
     if quotable {
         let path = PathQuery::new(os.path())
             .param("lean", 1)
-            .param("oslc.select", os.select())
+            .param("oslc.select", os.select_all())
             .param("oslc.where", conds.join(" and "))
             .param("oslc.pageSize", MAX_PAGE_SIZE)
             .build();
@@ -387,7 +418,7 @@ pub(crate) fn update(
     let mut req = Request::json("POST", path, &body)
         .header("x-method-override", "PATCH")
         .header("patchtype", "MERGE")
-        .header("properties", os.select());
+        .header("properties", &os.select_all());
     if let Some(token) = concurrency_token {
         let token = token.trim().trim_matches('"');
         if token.is_empty()
@@ -404,7 +435,11 @@ pub(crate) fn update(
         req = req.header("if-match", &format!("\"{token}\""));
     }
     if body.as_object().is_some_and(Map::is_empty) {
-        return get(http, entity, key);
+        return Ok(mapping::to_unified_with(
+            os,
+            &fetch(http, os, key)?,
+            READ_BACK,
+        ));
     }
     let resp = send(http, os, Doing::Write, req)?;
     record_after_write(http, os, key, &resp)
@@ -448,7 +483,7 @@ pub(crate) fn action(
     let body = status_body(os, input)?;
     let req = Request::json("POST", path, &body)
         .header("x-method-override", "PATCH")
-        .header("properties", os.select());
+        .header("properties", &os.select_all());
     let resp = send(http, os, Doing::ChangeStatus, req)?;
     record_after_write(http, os, key, &resp)
 }

@@ -4,7 +4,8 @@
 //! Sources: IBM's REST API guide (`ibm-maximo-dev/maximo-restapi-documentation`: querying,
 //! create and update, bulk, actions, duplicate requests) and IBM's published examples of rest
 //! ids and status-change errors.
-//! `filterable` means the field is pushed down into `oslc.where`; `sortable` that it maps to a
+//! `filterable` means the field is pushed down into `oslc.where`, with the operators
+//! [`crate::query::filters`] sends (the field's `filter_ops`); `sortable` that it maps to a
 //! persistent attribute of the main object, which is all `oslc.orderBy` accepts; `creatable` /
 //! `updatable` follow the object structures' writable attributes. The mapping in
 //! [`crate::mapping`] checks callers' input against these same flags.
@@ -18,6 +19,7 @@ use plantwire_sdk::contract::{
 
 use crate::mapping::purchase_order::{PO_NATIVE_SETTABLE, PO_STATUSES};
 use crate::mapping::work_order::{WO_SETTABLE, WO_STATUSES};
+use crate::query;
 use crate::structures::Os;
 
 /// Page size the adapter asks for when the caller gives none.
@@ -187,7 +189,7 @@ fn site_key() -> Field {
     field(
         "siteKey",
         FieldType::String,
-        CREATE_ONLY.filterable().sortable(),
+        CREATE_ONLY.sortable(),
         "siteid",
     )
     .note(
@@ -197,18 +199,41 @@ fn site_key() -> Field {
 }
 
 fn native_status(domain: &str) -> Field {
-    field(
-        "nativeStatus",
-        FieldType::String,
-        READ.filterable().sortable(),
-        "status",
-    )
-    .note(&format!(
-        "Maximo's own status ({domain} synonym domain); filter: exact value"
+    field("nativeStatus", FieldType::String, READ.sortable(), "status").note(&format!(
+        "Maximo's own status ({domain} synonym domain); filter: exact values (=, !=, in)"
     ))
 }
 
-fn entity_info(os: Os, fields: Vec<Field>, actions: Vec<ActionInfo>, note: &str) -> EntityInfo {
+/// Said of every `customFields`.
+const CUSTOM_FIELDS_NOTE: &str = "the attributes of the Maximo record this adapter does not map \
+     to a unified field, by Maximo's lower-case attribute name with Maximo's JSON values (dates \
+     as ISO-8601 text): standard ones (e.g. orgid, worktype, wopriority) and those the customer \
+     added to the object in Database Configuration alike (an MXAPI object structure carries \
+     every persistent attribute of its main object; the list asks oslc.select=*). Child and \
+     related objects and API metadata (href, _rowstamp, *_collectionref, <attr>_description) \
+     are left out. In every record read or written (a list whose field selection leaves \
+     customFields out fetches only the attributes it maps); read-only and not filterable in \
+     this version";
+
+fn custom_fields() -> Field {
+    field("customFields", FieldType::Object, READ, "*").note(CUSTOM_FIELDS_NOTE)
+}
+
+/// The filter operators of each field, from the push-down table in [`crate::query`] (the one
+/// place that decides what reaches oslc.where).
+fn with_filters(os: Os, fields: Vec<Field>) -> Vec<Field> {
+    fields
+        .into_iter()
+        .map(|f| {
+            let ops = query::ops(os, &f.name);
+            f.ops(ops)
+        })
+        .collect()
+}
+
+fn entity_info(os: Os, mut fields: Vec<Field>, actions: Vec<ActionInfo>, note: &str) -> EntityInfo {
+    fields.push(custom_fields());
+    let fields = with_filters(os, fields);
     EntityInfo {
         name: os.entity().to_owned(),
         native_name: os.name().to_owned(),
@@ -279,13 +304,10 @@ fn status_action(description: &str, unified: &[(&str, &str)], natives: &[&str]) 
 fn work_order() -> EntityInfo {
     let fields = vec![
         key_field(Os::WorkOrder),
-        field(
-            "title",
-            FieldType::String,
-            WRITE.filterable().sortable(),
-            "description",
-        )
-        .note("the work order's short description; filter: exact match"),
+        field("title", FieldType::String, WRITE.sortable(), "description").note(
+            "the work order's short description; filter: exact (=, !=, in) or contains \
+             (Maximo's LIKE, description=\"%text%\")",
+        ),
         field(
             "description",
             FieldType::Text,
@@ -293,43 +315,29 @@ fn work_order() -> EntityInfo {
             "description_longdescription",
         )
         .note("the long description; not filterable (it is not an attribute of WORKORDER)"),
-        field(
-            "status",
-            FieldType::Enumeration,
-            READ.filterable(),
-            "status",
-        )
-        .values(WO_STATUSES)
-        .note(
-            "not creatable (a new work order is WAPPR) and not updatable here: this adapter \
+        field("status", FieldType::Enumeration, READ, "status")
+            .values(WO_STATUSES)
+            .note(
+                "not creatable (a new work order is WAPPR) and not updatable here: this adapter \
                  changes status only with the change-status action \
                  (?action=wsmethod:changeStatus), where Maximo enforces its transitions (e.g. \
                  BMXAA4679E, BMXAA4638E back from COMP) and records the memo; filter: every \
-                 Maximo status of the value (status in [..])",
-        ),
+                 Maximo status of the value (status in [..]; != sends the not-in form \
+                 status!=\"[A,B]\")",
+            ),
         native_status("WOSTATUS"),
-        field(
-            "assetKey",
-            reference("asset"),
-            WRITE.filterable(),
-            "assetnum/siteid",
-        )
-        .note("an asset of the work order's site"),
+        field("assetKey", reference("asset"), WRITE, "assetnum/siteid")
+            .note("an asset of the work order's site"),
         field(
             "locationKey",
             reference("location"),
-            WRITE.filterable(),
+            WRITE,
             "location/siteid",
         )
         .note("a location of the work order's site"),
         site_key(),
-        field(
-            "teamKey",
-            FieldType::String,
-            WRITE.filterable(),
-            "persongroup",
-        )
-        .note("the person group (crew or craft group); teams are not a unified entity"),
+        field("teamKey", FieldType::String, WRITE, "persongroup")
+            .note("the person group (crew or craft group); teams are not a unified entity"),
         field(
             "scheduledAt",
             FieldType::Timestamp,
@@ -386,19 +394,19 @@ fn asset() -> EntityInfo {
     let fields =
         vec![
         key_field(Os::Asset),
-        field("name", FieldType::String, WRITE.filterable().sortable(), "description")
-            .note("the asset's short description; filter: exact match"),
+        field("name", FieldType::String, WRITE.sortable(), "description")
+            .note("the asset's short description; filter: exact (=, !=, in) or contains (LIKE)"),
         field("description", FieldType::Text, WRITE, "description_longdescription")
             .note("the long description; not filterable"),
         site_key(),
-        field("locationKey", reference("location"), WRITE.filterable(), "location/siteid")
+        field("locationKey", reference("location"), WRITE, "location/siteid")
             .note("a location of the asset's site"),
-        field("parentKey", reference("asset"), WRITE.filterable(), "parent/siteid")
+        field("parentKey", reference("asset"), WRITE, "parent/siteid")
             .note("the parent asset, of the same site"),
-        field("serialNumber", FieldType::String, WRITE.filterable().sortable(), "serialnum"),
-        field("makeName", FieldType::String, WRITE.filterable(), "manufacturer")
+        field("serialNumber", FieldType::String, WRITE.sortable(), "serialnum"),
+        field("makeName", FieldType::String, WRITE, "manufacturer")
             .note("the manufacturer's company code (a company of the organization)"),
-        field("isActive", FieldType::Boolean, READ.filterable(), "status").note(
+        field("isActive", FieldType::Boolean, READ, "status").note(
             "false once the asset is DECOMMISSIONED; asset status changes (Change Status in the \
              Assets application) are not offered by this adapter version",
         ),
@@ -468,13 +476,13 @@ fn purchase_order() -> EntityInfo {
     let fields =
         vec![
         key_field(Os::Po),
-        field("orderNo", FieldType::String, CREATE_ONLY.filterable().sortable(), "ponum")
+        field("orderNo", FieldType::String, CREATE_ONLY.sortable(), "ponum")
             .note("numbered by Maximo when left out; part of the key, so not updatable"),
-        field("title", FieldType::String, WRITE.filterable().sortable(), "description"),
-        field("vendorKey", reference("vendor"), WRITE.filterable(), "vendor/orgid")
+        field("title", FieldType::String, WRITE.sortable(), "description"),
+        field("vendorKey", reference("vendor"), WRITE, "vendor/orgid")
             .note("a company of the purchase order's organization"),
         site_key(),
-        field("status", FieldType::Enumeration, READ.filterable(), "status")
+        field("status", FieldType::Enumeration, READ, "status")
             .values(PO_STATUSES)
             .note(
                 "not creatable (a new purchase order is WAPPR) and not updatable: status changes \
@@ -516,19 +524,9 @@ fn purchase_order() -> EntityInfo {
 fn material() -> EntityInfo {
     let fields = vec![
         key_field(Os::Item),
-        field(
-            "code",
-            FieldType::String,
-            CREATE_ONLY.filterable().sortable(),
-            "itemnum",
-        )
-        .note("numbered by Maximo when left out; part of the key, so not updatable"),
-        field(
-            "name",
-            FieldType::String,
-            WRITE.filterable().sortable(),
-            "description",
-        ),
+        field("code", FieldType::String, CREATE_ONLY.sortable(), "itemnum")
+            .note("numbered by Maximo when left out; part of the key, so not updatable"),
+        field("name", FieldType::String, WRITE.sortable(), "description"),
         field(
             "description",
             FieldType::Text,
@@ -536,8 +534,8 @@ fn material() -> EntityInfo {
             "description_longdescription",
         )
         .note("the long description; not filterable"),
-        field("uomKey", FieldType::String, WRITE.filterable(), "issueunit").note("the issue unit"),
-        field("isActive", FieldType::Boolean, READ.filterable(), "status").note(
+        field("uomKey", FieldType::String, WRITE, "issueunit").note("the issue unit"),
+        field("isActive", FieldType::Boolean, READ, "status").note(
             "true when the item status is ACTIVE; item status changes are not offered by this \
              adapter version",
         ),
@@ -560,13 +558,13 @@ fn inventory() -> EntityInfo {
         field(
             "materialKey",
             reference("material"),
-            CREATE_ONLY.required().filterable(),
+            CREATE_ONLY.required(),
             "itemnum/itemsetid",
         ),
         field(
             "locationKey",
             reference("location"),
-            CREATE_ONLY.required().filterable(),
+            CREATE_ONLY.required(),
             "location/siteid",
         )
         .note("a storeroom location"),
@@ -605,18 +603,13 @@ fn location() -> EntityInfo {
         field(
             "code",
             FieldType::String,
-            CREATE_ONLY.required().filterable().sortable(),
+            CREATE_ONLY.required().sortable(),
             "location",
         )
         .note("part of the key, so not updatable"),
-        field(
-            "name",
-            FieldType::String,
-            WRITE.filterable().sortable(),
-            "description",
-        ),
+        field("name", FieldType::String, WRITE.sortable(), "description"),
         site_key(),
-        field("isActive", FieldType::Boolean, READ.filterable(), "status")
+        field("isActive", FieldType::Boolean, READ, "status")
             .note("false once the location is DECOMMISSIONED; status changes are not offered"),
         updated_at(),
         concurrency_token(),
@@ -636,25 +629,15 @@ fn vendor() -> EntityInfo {
         field(
             "code",
             FieldType::String,
-            CREATE_ONLY.required().filterable().sortable(),
+            CREATE_ONLY.required().sortable(),
             "company",
         )
         .note("part of the key, so not updatable"),
-        field(
-            "name",
-            FieldType::String,
-            WRITE.filterable().sortable(),
-            "name",
-        ),
+        field("name", FieldType::String, WRITE.sortable(), "name"),
         field("phone", FieldType::String, WRITE, "phone1"),
         field("address", FieldType::String, WRITE, "address1"),
-        field(
-            "isActive",
-            FieldType::Boolean,
-            WRITE.filterable(),
-            "disabled",
-        )
-        .note("written as disabled = not isActive"),
+        field("isActive", FieldType::Boolean, WRITE, "disabled")
+            .note("written as disabled = not isActive"),
         updated_at(),
         concurrency_token(),
     ];

@@ -20,6 +20,8 @@ pub fn work_order() -> Value {
         "location": "BR230",
         "persongroup": "MECH",
         "wopriority": 2,
+        "exsafetyclass": "B",
+        "wolabor_collectionref": "http://host/maximo/oslc/os/mxapiwo/_QkVERk9SRC8xMTE2/wolabor",
         "schedstart": "2024-09-23T09:00:00-04:00",
         "targcompdate": "2024-09-26T09:00:00-04:00",
         "reportdate": "2024-09-20T14:55:22+00:00",

@@ -18,8 +18,10 @@
 //! - [`describe`]: the capability declaration (every operation, field, flag, limit, reason);
 //! - [`structures`]: object structures, primary keys, the attributes selected;
 //! - [`restid`]: rest ids (`_` + base64 of the key values) ⇄ unified keys;
-//! - [`mapping`]: Maximo lean JSON ⇄ unified JSON, one module per entity, no I/O;
-//! - [`query`]: `oslc.where` / `oslc.orderBy` / paging from unified list requests;
+//! - [`mapping`]: Maximo lean JSON ⇄ unified JSON, one module per entity, no I/O (plus
+//!   `customFields`, the attributes it does not map, and `raw`, the record as sent);
+//! - [`query`]: `oslc.where` (every filter operator), `oslc.select` (field selections),
+//!   `oslc.orderBy` and paging from unified list requests;
 //! - [`errors`]: Maximo's `{"Error": {...}}` bodies → typed adapter errors;
 //! - `client`: the HTTP conversation of each operation (BULK creates, PATCH with MERGE and
 //!   If-Match, the changeStatus action);
@@ -37,7 +39,7 @@ mod client;
 
 pub use client::transaction_id;
 
-use plantwire_sdk::contract::{AdapterInfo, ListRequest, Page};
+use plantwire_sdk::contract::{AdapterInfo, GetRequest, ListRequest, Page};
 use plantwire_sdk::{Adapter, AdapterError, Http, WriteResult};
 
 /// The Maximo adapter.
@@ -53,8 +55,8 @@ impl Adapter for Maximo {
         client::list(http, &req)
     }
 
-    fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
-        client::get(http, entity, key)
+    fn get(http: &dyn Http, req: GetRequest) -> Result<String, AdapterError> {
+        client::get(http, &req)
     }
 
     fn create(

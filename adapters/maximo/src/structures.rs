@@ -132,6 +132,99 @@ impl Os {
         }
     }
 
+    /// The top-level terms of [`Os::select`] (`wonum`, …, `poline{…}`).
+    pub fn select_terms(self) -> Vec<&'static str> {
+        let text = self.select();
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    out.push(text[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(text[start..].trim());
+        out.retain(|t| !t.is_empty());
+        out
+    }
+
+    /// The attributes the mapping reads (plain ones and child objects by name).
+    pub fn mapped_attrs(self) -> Vec<&'static str> {
+        self.select_terms()
+            .into_iter()
+            .map(|t| t.split_once('{').map_or(t, |(n, _)| n))
+            .collect()
+    }
+
+    /// The `oslc.select` that fetches every attribute of the main object (`*`, which holds
+    /// persistent attributes only) plus what the mapping reads beyond them: the long
+    /// description (non-persistent) and purchase order lines (a child object).
+    pub fn select_all(self) -> String {
+        let extra: Vec<&str> = self
+            .select_terms()
+            .into_iter()
+            .filter(|t| *t == "description_longdescription" || t.contains('{'))
+            .collect();
+        let mut out = String::from("*");
+        for t in extra {
+            out.push(',');
+            out.push_str(t);
+        }
+        out
+    }
+
+    /// The attributes unified field `field` is read from (empty for `key`, which comes from
+    /// the primary key, and for fields not read from attributes).
+    pub fn attrs_of(self, field: &str) -> &'static [&'static str] {
+        match (self, field) {
+            (Os::WorkOrder, "title")
+            | (Os::Asset | Os::Item | Os::Location, "name")
+            | (Os::Po, "title") => &["description"],
+            (Os::WorkOrder | Os::Asset | Os::Item, "description") => {
+                &["description_longdescription"]
+            }
+            (Os::WorkOrder | Os::Asset | Os::Po, "status" | "nativeStatus")
+            | (Os::Item | Os::Asset | Os::Location, "isActive") => &["status"],
+            (Os::WorkOrder | Os::Asset | Os::Inventory, "locationKey") => &["location", "siteid"],
+            (Os::WorkOrder, "assetKey") => &["assetnum", "siteid"],
+            (Os::Asset, "parentKey") => &["parent", "siteid"],
+            (Os::WorkOrder | Os::Asset | Os::Po | Os::Location, "siteKey") => &["siteid"],
+            (Os::WorkOrder, "teamKey") => &["persongroup"],
+            (Os::WorkOrder, "scheduledAt") => &["schedstart"],
+            (Os::WorkOrder, "dueAt") => &["targcompdate"],
+            (Os::WorkOrder, "completedAt") => &["actfinish"],
+            (Os::WorkOrder, "createdAt") => &["reportdate"],
+            (_, "updatedAt") => &["changedate"],
+            (Os::Asset, "serialNumber") => &["serialnum"],
+            (Os::Asset, "makeName") => &["manufacturer"],
+            (Os::Po, "orderNo") => &["ponum"],
+            (Os::Po, "vendorKey") => &["vendor", "orgid"],
+            (Os::Po, "orderDate") => &["orderdate"],
+            (Os::Po, "dueAt") => &["requireddate"],
+            (Os::Po, "currencyKey") => &["currencycode"],
+            (Os::Po, "totalNetValue") => &["totalcost"],
+            (Os::Po, "lineItems") => &["poline"],
+            (Os::Item, "code") => &["itemnum"],
+            (Os::Item, "uomKey") => &["issueunit"],
+            (Os::Inventory, "materialKey") => &["itemnum", "itemsetid"],
+            (Os::Inventory, "quantity") => &["curbaltotal"],
+            (Os::Inventory, "unitCost") => &["avgcost"],
+            (Os::Location, "code") => &["location"],
+            (Os::Vendor, "code") => &["company"],
+            (Os::Vendor, "name") => &["name"],
+            (Os::Vendor, "phone") => &["phone1"],
+            (Os::Vendor, "address") => &["address1"],
+            (Os::Vendor, "isActive") => &["disabled"],
+            _ => &[],
+        }
+    }
+
     /// Whether the object takes the `wsmethod:changeStatus` action through this adapter.
     pub const fn has_change_status(self) -> bool {
         matches!(self, Os::WorkOrder | Os::Po)

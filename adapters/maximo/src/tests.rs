@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use plantwire_sdk::contract::ListRequest;
+use plantwire_sdk::contract::{Filter, GetRequest, ListRequest};
 use plantwire_sdk::{Adapter, AdapterError, Http, HttpError, Request, Response};
 use serde_json::{Value, json};
 
@@ -64,6 +64,14 @@ fn body(req: &Request) -> Value {
     serde_json::from_slice(req.body.as_deref().unwrap_or_default()).unwrap()
 }
 
+fn get_req(entity: &str, key: &str, include_raw: bool) -> GetRequest {
+    GetRequest {
+        entity: entity.to_owned(),
+        key: key.to_owned(),
+        include_raw,
+    }
+}
+
 fn parse(json: &str) -> Value {
     serde_json::from_str(json).unwrap()
 }
@@ -80,7 +88,7 @@ fn list_maps_a_page_and_hands_back_the_next_page_number() {
         ListRequest {
             entity: "work-order".into(),
             page_size: 100,
-            filters: vec![("status".into(), "completed".into())],
+            filters: vec![Filter::eq("status", "completed")],
             ..ListRequest::default()
         },
     )
@@ -101,9 +109,80 @@ fn list_maps_a_page_and_hands_back_the_next_page_number() {
 }
 
 #[test]
+fn list_records_carry_custom_fields_and_the_raw_member_when_asked() {
+    let body: Value = serde_json::from_slice(&fixtures::work_orders_page(2)).unwrap();
+    let http = Canned::default().then(200, &body, &[]);
+    let page = Maximo::list(
+        &http,
+        ListRequest {
+            entity: "work-order".into(),
+            include_raw: true,
+            ..ListRequest::default()
+        },
+    )
+    .unwrap();
+    let path = http.request(0).path;
+    assert!(
+        path.contains("oslc.select=%2A%2Cdescription_longdescription&"),
+        "{path}"
+    );
+    let record = parse(&page.records[0]);
+    assert_eq!(record["raw"], body["member"][0]);
+    assert_eq!(
+        record["customFields"],
+        json!({"orgid": "EAGLENA", "wopriority": 2, "exsafetyclass": "B"})
+    );
+    assert_eq!(record["title"], "Replace mechanical seal on pump P-101");
+
+    // A selection without customFields fetches only what it reads, and no raw comes back.
+    let http = Canned::default().then(200, &body, &[]);
+    let page = Maximo::list(
+        &http,
+        ListRequest {
+            entity: "work-order".into(),
+            fields: vec!["title".into(), "updatedAt".into()],
+            ..ListRequest::default()
+        },
+    )
+    .unwrap();
+    let path = http.request(0).path;
+    assert!(
+        path.contains("oslc.select=wonum%2Csiteid%2Cdescription%2Cchangedate&"),
+        "{path}"
+    );
+    let record = parse(&page.records[0]);
+    assert!(record.get("raw").is_none() && record.get("customFields").is_none());
+}
+
+#[test]
+fn get_returns_custom_fields_always_and_raw_when_asked() {
+    let http = Canned::default()
+        .then(200, &fixtures::work_order(), &[])
+        .then(200, &fixtures::work_order(), &[]);
+    let with = parse(&Maximo::get(&http, get_req("work-order", "BEDFORD/1116", true)).unwrap());
+    let without = parse(&Maximo::get(&http, get_req("work-order", "BEDFORD/1116", false)).unwrap());
+    assert_eq!(
+        http.request(0).path,
+        "/os/mxapiwo/_QkVERk9SRC8xMTE2?lean=1&oslc.select=%2A%2Cdescription_longdescription"
+    );
+    assert_eq!(with["raw"], fixtures::work_order());
+    assert!(without.get("raw").is_none());
+    assert_eq!(with["customFields"], without["customFields"]);
+    assert_eq!(with["customFields"]["exsafetyclass"], "B");
+    // A body that is not a record is Maximo's fault, not a record.
+    let http = Canned::default().then(200, &json!([1, 2]), &[]);
+    assert_eq!(
+        Maximo::get(&http, get_req("work-order", "BEDFORD/1116", true))
+            .unwrap_err()
+            .kind(),
+        "upstream"
+    );
+}
+
+#[test]
 fn get_reads_by_rest_id_and_bad_keys_send_nothing() {
     let http = Canned::default().then(200, &fixtures::asset(), &[("etag", "\"1207\"")]);
-    let asset = parse(&Maximo::get(&http, "asset", "11430/BEDFORD").unwrap());
+    let asset = parse(&Maximo::get(&http, get_req("asset", "11430/BEDFORD", false)).unwrap());
     assert!(
         http.request(0)
             .path
@@ -113,7 +192,9 @@ fn get_reads_by_rest_id_and_bad_keys_send_nothing() {
     let http = Canned::default();
     for key in ["11430", "a/b/c", "/BEDFORD"] {
         assert_eq!(
-            Maximo::get(&http, "asset", key).unwrap_err().kind(),
+            Maximo::get(&http, get_req("asset", key, false))
+                .unwrap_err()
+                .kind(),
             "not-found"
         );
     }
@@ -145,7 +226,7 @@ fn a_single_create_posts_with_properties_and_a_transaction_id() {
     );
     assert_eq!(
         header(&req, "properties"),
-        Some(crate::structures::Os::WorkOrder.select())
+        Some("*,description_longdescription")
     );
     let txn = header(&req, "transactionid").unwrap();
     assert_eq!(header(&req, "idempotency-key"), Some(txn));
@@ -361,7 +442,9 @@ fn delete_refusals_are_conflicts() {
 fn unserved_entities_are_unsupported() {
     let http = Canned::default();
     assert_eq!(
-        Maximo::get(&http, "site", "BEDFORD").unwrap_err().kind(),
+        Maximo::get(&http, get_req("site", "BEDFORD", false))
+            .unwrap_err()
+            .kind(),
         "unsupported"
     );
     assert_eq!(http.count(), 0);

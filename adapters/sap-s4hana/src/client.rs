@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::describe::MAX_BATCH_SIZE;
 use crate::errors::{self, from_response};
-use crate::mapping::read::{object_status, order_status, text, to_unified};
+use crate::mapping::read::{object_status, order_status, record, text, to_unified};
 use crate::mapping::write::{Mode, json_object, to_native};
 use crate::odata::{
     self, BatchRequest, batch_body, batch_responses, datetime_literal, entity, etag, string_literal,
@@ -153,14 +153,19 @@ pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterEr
         None => paging::first_path(res, req)?,
     };
     let resp = read(http, res, Request::get(path.clone()))?;
-    paging::parse_page(res, &path, &body_json(&resp)?, resp.status)
+    paging::parse_page(res, &path, &body_json(&resp)?, resp.status, req.include_raw)
 }
 
-/// One record by key.
-pub(crate) fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
+/// One record by key, with SAP's entity under `raw` when `include_raw` asks for it.
+pub(crate) fn get(
+    http: &dyn Http,
+    entity: &str,
+    key: &str,
+    include_raw: bool,
+) -> Result<String, AdapterError> {
     let res = Resource::for_entity(entity)?;
     let (entity, _) = get_entity(http, res, key, false)?;
-    Ok(unified_text(res, &entity))
+    Ok(Value::Object(record(res, &entity, include_raw)).to_string())
 }
 
 /// The unified record in a `201 Created` answer.
@@ -358,7 +363,7 @@ pub(crate) fn update(
         });
     }
     errors::log_messages(resp.header("sap-message"));
-    get(http, entity, key)
+    get(http, entity, key, false)
 }
 
 /// Deletes a record (purchase orders: SAP sets the deletion indicator on every item).

@@ -5,8 +5,9 @@
 //! flags in the services' EDMX; fields follow the properties' flags (`sap:creatable="false"`
 //! and `sap:updatable="false"` make a field read-only or create-only; `sap:filterable="false"`
 //! and `sap:sortable="false"` take those flags away — everything else is filterable and
-//! sortable, SAP's default). Filters are pushed down into `$filter` (`eq`), sorts into
-//! `$orderby`.
+//! sortable, SAP's default). Filters are pushed down into `$filter` with the operators
+//! [`query::ops`] gives each field (comparisons, `in` as an `or` chain, contains as
+//! `substringof`), sorts into `$orderby`.
 
 use std::sync::OnceLock;
 
@@ -19,6 +20,7 @@ use crate::mapping::{
     ASSET_STATUSES, ASSET_TARGETS, LOCATION_STATUSES, PO_STATUSES, PRIORITIES, WO_STATUSES,
     WO_TARGETS,
 };
+use crate::query;
 use crate::resources::Resource;
 
 /// Page size used when the caller gives none.
@@ -179,13 +181,17 @@ fn updated_at() -> Field {
         fs(READ),
         "LastChangeDateTime",
     )
-    .note("set by SAP (sap:creatable=false, sap:updatable=false)")
+    .note(
+        "set by SAP (sap:creatable=false, sap:updatable=false); filters with = != < <= > >= \
+         as datetimeoffset literals, for incremental reads",
+    )
 }
 
 fn created_on() -> Field {
     field("createdAt", FieldType::Timestamp, fs(READ), "CreationDate").note(
         "SAP keeps the creation date only (Edm.DateTime, display format Date): midnight UTC of \
-         that day; set by SAP",
+         that day; set by SAP. A range bound between two midnights is moved to the day that \
+         selects the same records; = and != take midnight UTC only",
     )
 }
 
@@ -251,15 +257,39 @@ const BATCH_NOTE: &str = "Creates of several records go in one $batch with one c
      x-csrf-token: Required.";
 
 fn served_entity(res: Resource) -> EntityInfo {
-    match res {
+    let mut info = match res {
         Resource::WorkOrder => work_order(),
         Resource::Asset => asset(),
         Resource::PurchaseOrder => purchase_order(),
         Resource::Inventory => inventory(),
         Resource::Location => location(),
         Resource::Vendor => vendor(),
-    }
+    };
+    // The operators are exactly those the adapter pushes down into `$filter`.
+    info.fields = info
+        .fields
+        .into_iter()
+        .map(|f| {
+            let ops = query::ops(res, &f);
+            let f = f.ops(ops);
+            if f.name == "customFields" {
+                let note = format!("{}. {EXTENSION_NOTE}", f.note.clone().unwrap_or_default());
+                f.note(&note)
+            } else {
+                f
+            }
+        })
+        .collect();
+    info
 }
+
+/// What `customFields` holds besides the SAP fields each entity lists.
+const EXTENSION_NOTE: &str = "Also the customer's own extension fields (key-user custom \
+     fields: SAP properties named YY1_… or, created on premise, ZZ1_…) that the record carries, \
+     by their SAP names and read-only: /Date(ms)/ dates as RFC 3339 UTC, decimals as SAP's \
+     strings, texts and flags as sent, initial values left out. Extension fields cannot be \
+     filtered here, and selecting customFields reads every property, since extension fields \
+     are only known from the service's $metadata";
 
 fn work_order() -> EntityInfo {
     let fields = vec![
@@ -416,9 +446,9 @@ fn asset() -> EntityInfo {
             "EquipmentIsInactive, EquipmentIsMarkedForDeletion",
         )
         .note("false when the equipment is inactive (INAC) or marked for deletion (DLFL); read-only, see change-status"),
-        field("status", FieldType::Enumeration, READ, "EquipmentIsInactive, EquipmentIsMarkedForDeletion")
+        field("status", FieldType::Enumeration, READ.filterable(), "EquipmentIsInactive, EquipmentIsMarkedForDeletion")
             .values(ASSET_STATUSES)
-            .note("read-only (sap:creatable=false, sap:updatable=false): changes through change-status"),
+            .note("read-only (sap:creatable=false, sap:updatable=false): changes through change-status. Filters (= != in) become conditions on the two flags"),
         field("nativeStatus", FieldType::String, READ, "EquipmentIsInactive, EquipmentIsMarkedForDeletion")
             .note("the system statuses INAC and DLFL that are set, space-separated; read-only"),
         created_on(),
@@ -499,12 +529,13 @@ fn location() -> EntityInfo {
         field(
             "status",
             FieldType::Enumeration,
-            READ,
+            READ.filterable(),
             "FuncnlLocIsDeactivated, FuncnlLocIsMarkedForDeletion",
         )
         .values(LOCATION_STATUSES)
         .note(
-            "read-only (sap:creatable=false, sap:updatable=false): changes through change-status",
+            "read-only (sap:creatable=false, sap:updatable=false): changes through \
+             change-status. Filters (= != in) become conditions on the two flags",
         ),
         field(
             "nativeStatus",
@@ -617,16 +648,17 @@ fn purchase_order() -> EntityInfo {
         field(
             "status",
             FieldType::Enumeration,
-            READ,
+            READ.filterable(),
             "PurchasingProcessingStatus, PurchasingDocumentDeletionCode",
         )
         .values(PO_STATUSES)
         .note(
             "from the processing status (01 draft, 02 active → approved, 03/04 in release → \
-                 pending, 05 released → approved, 08 rejected → declined) and the deletion \
-                 indicator L (cancelled); read-only (sap:creatable=false, sap:updatable=false): \
-                 purchase orders are released through their release strategy, which this API \
-                 does not offer. Not filterable: it combines two SAP fields",
+             pending, 05 released → approved, 08 rejected → declined) and the deletion \
+             indicator L (cancelled); read-only (sap:creatable=false, sap:updatable=false): \
+             purchase orders are released through their release strategy, which this API \
+             does not offer. Filters (= != in) expand each status to its codes (approved: 02 \
+             or 05, not deleted); != matches the other declared statuses",
         ),
         field(
             "nativeStatus",

@@ -20,7 +20,8 @@
 //! - [`describe`]: the capability declaration, from the EDMX flags;
 //! - [`mapping`]: SAP JSON ⇄ unified JSON (dates, decimals, statuses), no I/O;
 //! - [`odata`]: OData V2 literals, envelopes, errors, `sap-message`, `$batch` bodies;
-//! - [`paging`]: `$filter` / `$orderby` / `$top` / `$skip` and server-driven paging;
+//! - [`query`]: filters as `$filter` clauses (every declared operator), fields as `$select`;
+//! - [`paging`]: `$orderby` / `$top` / `$skip` and server-driven paging;
 //! - [`errors`]: SAP's answers → typed adapter errors;
 //! - [`resources`]: services, entity sets and key predicates;
 //! - `client`: the HTTP conversation of each operation (CSRF, `If-Match`, `$batch`);
@@ -32,11 +33,12 @@ pub mod fixtures;
 pub mod mapping;
 pub mod odata;
 pub mod paging;
+pub mod query;
 pub mod resources;
 
 mod client;
 
-use plantwire_sdk::contract::{AdapterInfo, ListRequest, Page};
+use plantwire_sdk::contract::{AdapterInfo, GetRequest, ListRequest, Page};
 use plantwire_sdk::{Adapter, AdapterError, Http, WriteResult};
 
 /// The SAP S/4HANA adapter.
@@ -52,8 +54,8 @@ impl Adapter for SapS4Hana {
         client::list(http, &req)
     }
 
-    fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError> {
-        client::get(http, entity, key)
+    fn get(http: &dyn Http, req: GetRequest) -> Result<String, AdapterError> {
+        client::get(http, &req.entity, &req.key, req.include_raw)
     }
 
     fn create(

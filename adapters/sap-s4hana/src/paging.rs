@@ -8,120 +8,18 @@
 //! A continuation is the relative request path itself, checked to stay on the entity set.
 
 use plantwire_sdk::contract::{ListRequest, Page};
-use plantwire_sdk::{AdapterError, UpstreamError, dates};
+use plantwire_sdk::{AdapterError, UpstreamError};
 use serde_json::Value;
 
 use crate::describe::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::mapping::read::to_unified;
-use crate::mapping::{Conv, simple_fields};
-use crate::odata::{
-    self, collection, datetime_literal, datetimeoffset_literal, format_f64, relative_next,
-    string_literal,
-};
+use crate::mapping::read::record;
+use crate::mapping::simple_fields;
+use crate::odata::{self, collection, relative_next};
+use crate::query::{self, key_native};
 use crate::resources::{Resource, SERVICES};
-
-fn key_native(res: Resource) -> Option<&'static str> {
-    match res {
-        Resource::WorkOrder => Some("MaintenanceOrder"),
-        Resource::Asset => Some("Equipment"),
-        Resource::Location => Some("FunctionalLocation"),
-        Resource::PurchaseOrder => Some("PurchaseOrder"),
-        Resource::Vendor => Some("Supplier"),
-        Resource::Inventory => None,
-    }
-}
 
 fn bad(field: &str, message: impl Into<String>) -> AdapterError {
     AdapterError::invalid(field, message)
-}
-
-/// The `$filter` clause for `field eq value`.
-fn clause(res: Resource, field: &str, value: &str) -> Result<String, AdapterError> {
-    let eq = |native: &str, literal: String| format!("{native} eq {literal}");
-    if field == "key" {
-        return key_native(res)
-            .map(|k| eq(k, string_literal(value)))
-            .ok_or_else(|| bad(field, "not filterable"));
-    }
-    if field == "isActive" {
-        let active = match value {
-            "true" => true,
-            "false" => false,
-            _ => return Err(bad(field, "must be `true` or `false`")),
-        };
-        let flags: [&str; 2] = match res {
-            Resource::Asset => ["EquipmentIsInactive", "EquipmentIsMarkedForDeletion"],
-            Resource::Vendor => ["PurchasingIsBlocked", "DeletionIndicator"],
-            Resource::Location => return Ok(format!("FunctionalLocationIsActive eq {active}")),
-            _ => return Err(bad(field, "not filterable")),
-        };
-        return Ok(if active {
-            format!("{} eq false and {} eq false", flags[0], flags[1])
-        } else {
-            format!("({} eq true or {} eq true)", flags[0], flags[1])
-        });
-    }
-    if res == Resource::Inventory && field == "locationKey" {
-        let (plant, sloc) = value.split_once('/').ok_or_else(|| {
-            bad(
-                field,
-                "a stock location is written `<plant>/<storage location>`, e.g. 1010/101A",
-            )
-        })?;
-        return Ok(format!(
-            "Plant eq {} and StorageLocation eq {}",
-            string_literal(plant),
-            string_literal(sloc)
-        ));
-    }
-    let s = simple_fields(res)
-        .iter()
-        .find(|s| s.field == field)
-        .ok_or_else(|| bad(field, "not filterable"))?;
-    let literal = match s.conv {
-        Conv::Text(max) => {
-            if value.chars().count() > max {
-                return Err(bad(field, format!("at most {max} characters in SAP")));
-            }
-            string_literal(value)
-        }
-        Conv::Timestamp => datetimeoffset_literal(value)
-            .ok_or_else(|| bad(field, format!("`{value}` is not an RFC 3339 timestamp")))?,
-        Conv::DateAsTimestamp => {
-            let ms = dates::to_unix_millis(value)
-                .ok_or_else(|| bad(field, format!("`{value}` is not an RFC 3339 timestamp")))?;
-            if ms.rem_euclid(86_400_000) != 0 {
-                return Err(bad(field, "SAP keeps the date only: give midnight UTC"));
-            }
-            datetime_literal(ms).ok_or_else(|| bad(field, "out of range"))?
-        }
-        Conv::Date => {
-            let ms = dates::to_unix_millis(&format!("{value}T00:00:00Z"))
-                .filter(|_| value.len() == 10)
-                .ok_or_else(|| bad(field, format!("`{value}` is not a date (YYYY-MM-DD)")))?;
-            datetime_literal(ms).ok_or_else(|| bad(field, "out of range"))?
-        }
-        Conv::Decimal(..) => {
-            let n: f64 = value
-                .parse()
-                .map_err(|_| bad(field, format!("`{value}` is not a number")))?;
-            format!("{}M", format_f64(n))
-        }
-        Conv::Enum(table) => {
-            let native = table
-                .iter()
-                .find(|(u, _)| *u == value)
-                .map(|(_, n)| *n)
-                .ok_or_else(|| {
-                    bad(
-                        field,
-                        format!("`{value}` is not one of the declared values"),
-                    )
-                })?;
-            string_literal(native)
-        }
-    };
-    Ok(eq(s.native, literal))
 }
 
 /// The `$orderby` value for a unified sort (`-` prefix for descending).
@@ -158,22 +56,31 @@ pub fn first_path(res: Resource, req: &ListRequest) -> Result<String, AdapterErr
         0 => DEFAULT_PAGE_SIZE,
         n => n.min(MAX_PAGE_SIZE),
     };
-    let mut clauses = Vec::new();
-    for (field, value) in &req.filters {
-        clauses.push(clause(res, field, value)?);
-    }
+    let filter = query::filter(res, &req.filters)?;
+    // Raw records are SAP's whole entities, so a selection is not passed on with them.
+    let selection = query::select(res, &req.fields)?;
+    let selection = if req.include_raw {
+        query::select(res, &[])?
+    } else {
+        selection
+    };
     let mut pairs: Vec<(&str, String)> = vec![
         ("$top", top.to_string()),
         ("$skip", "0".to_owned()),
         ("$inlinecount", "allpages".to_owned()),
     ];
-    if !clauses.is_empty() {
-        pairs.push(("$filter", clauses.join(" and ")));
+    if let Some(filter) = filter {
+        pairs.push(("$filter", filter));
     }
     if let Some(sort) = &req.sort {
         pairs.push(("$orderby", orderby(res, sort)?));
     }
-    if let Some(expand) = res.expand() {
+    if let Some(select) = selection.select {
+        pairs.push(("$select", select));
+    }
+    if selection.expand
+        && let Some(expand) = res.expand()
+    {
         pairs.push(("$expand", expand.to_owned()));
     }
     Ok(format!(
@@ -278,6 +185,7 @@ pub fn parse_page(
     path: &str,
     body: &Value,
     status: u16,
+    raw: bool,
 ) -> Result<Page, AdapterError> {
     let c = collection(body).ok_or_else(|| {
         AdapterError::Upstream(UpstreamError {
@@ -291,7 +199,7 @@ pub fn parse_page(
         .results
         .iter()
         .filter_map(Value::as_object)
-        .map(|e| Value::Object(to_unified(res, e)).to_string())
+        .map(|e| Value::Object(record(res, e, raw)).to_string())
         .collect();
     let next_cursor = match &c.next {
         Some(link) => Some(next_of(res, path, link, &c.results).map_err(|why| {
@@ -322,6 +230,7 @@ pub fn parse_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plantwire_sdk::contract::Filter;
     use serde_json::json;
 
     fn req(filters: &[(&str, &str)], sort: Option<&str>, size: u32) -> ListRequest {
@@ -329,11 +238,10 @@ mod tests {
             entity: String::new(),
             cursor: None,
             page_size: size,
-            filters: filters
-                .iter()
-                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-                .collect(),
+            filters: filters.iter().map(|(a, b)| Filter::eq(a, b)).collect(),
             sort: sort.map(str::to_owned),
+            fields: Vec::new(),
+            include_raw: false,
         }
     }
 
@@ -408,7 +316,7 @@ mod tests {
         let path = "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages";
         let body = json!({"d": {"results": [{"MaintenanceOrder": "4000001"}], "__count": "450",
             "__next": "http://h:1/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&sap-client=100&$skiptoken=100"}});
-        let page = parse_page(Resource::WorkOrder, path, &body, 200).unwrap();
+        let page = parse_page(Resource::WorkOrder, path, &body, 200, false).unwrap();
         assert_eq!(page.total, Some(450));
         let next = page.next_cursor.unwrap();
         assert_eq!(
@@ -417,7 +325,7 @@ mod tests {
         );
         // The window is exhausted: the next window starts at $skip=200.
         let body = json!({"d": {"results": [], "__count": "450"}});
-        let page = parse_page(Resource::WorkOrder, &next, &body, 200).unwrap();
+        let page = parse_page(Resource::WorkOrder, &next, &body, 200, false).unwrap();
         assert_eq!(
             page.next_cursor.as_deref(),
             Some("/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$inlinecount=allpages&$skip=200")
@@ -425,14 +333,14 @@ mod tests {
         let last =
             "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$inlinecount=allpages&$skip=400";
         assert_eq!(
-            parse_page(Resource::WorkOrder, last, &body, 200)
+            parse_page(Resource::WorkOrder, last, &body, 200, false)
                 .unwrap()
                 .next_cursor,
             None
         );
         // A __next elsewhere is refused, and so are foreign cursors.
         let body = json!({"d": {"results": [], "__next": "http://h/sap/opu/odata/sap/API_EQUIPMENT/Equipment?$skiptoken=1"}});
-        assert!(parse_page(Resource::WorkOrder, path, &body, 200).is_err());
+        assert!(parse_page(Resource::WorkOrder, path, &body, 200, false).is_err());
         assert!(check_cursor(Resource::WorkOrder, "/API_EQUIPMENT/Equipment?$top=1").is_err());
         assert!(
             check_cursor(
@@ -441,7 +349,7 @@ mod tests {
             )
             .is_err()
         );
-        assert!(parse_page(Resource::WorkOrder, path, &json!({"value": []}), 200).is_err());
+        assert!(parse_page(Resource::WorkOrder, path, &json!({"value": []}), 200, false).is_err());
     }
 
     #[test]
@@ -450,17 +358,18 @@ mod tests {
         let record = |origin: &str| json!({"__metadata": {"uri": format!("{origin}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder('4000001')")}, "MaintenanceOrder": "4000001"});
         let page =
             |next: &str, results: Vec<Value>| json!({"d": {"results": results, "__next": next}});
-        let message = |body: &Value, at: &str| match parse_page(Resource::WorkOrder, at, body, 200)
-        {
-            Err(AdapterError::Upstream(u)) => u.message,
-            other => panic!("{other:?}"),
-        };
+        let message =
+            |body: &Value, at: &str| match parse_page(Resource::WorkOrder, at, body, 200, false) {
+                Err(AdapterError::Upstream(u)) => u.message,
+                other => panic!("{other:?}"),
+            };
         let same = "https://s4h:44300/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100";
         let ok = parse_page(
             Resource::WorkOrder,
             path,
             &page(same, vec![record("https://s4h:44300")]),
             200,
+            false,
         )
         .unwrap();
         assert!(ok.next_cursor.unwrap().ends_with("$skiptoken=100"));

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use plantwire_sdk::contract::ListRequest;
+use plantwire_sdk::contract::{Filter, FilterOp, GetRequest, ListRequest};
 use plantwire_sdk::{Adapter, AdapterError, Http, HttpError, Request, Response};
 use serde_json::{Value, json};
 
@@ -81,6 +81,14 @@ fn d(v: Value) -> Value {
 
 const TOKEN: (&str, &str) = ("x-csrf-token", "tok-1");
 
+fn get_req(entity: &str, key: &str, include_raw: bool) -> GetRequest {
+    GetRequest {
+        entity: entity.into(),
+        key: key.into(),
+        include_raw,
+    }
+}
+
 #[test]
 fn lists_follow_server_paging() {
     let next = "https://s4h.example.com/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100";
@@ -95,8 +103,10 @@ fn lists_follow_server_paging() {
             entity: "work-order".into(),
             cursor: None,
             page_size: 200,
-            filters: vec![("teamKey".into(), "MECHANIK".into())],
+            filters: vec![Filter::eq("teamKey", "MECHANIK")],
             sort: Some("-updatedAt".into()),
+            fields: Vec::new(),
+            include_raw: false,
         },
     )
     .unwrap();
@@ -444,31 +454,172 @@ fn reads_map_errors_and_refuse_bad_keys_without_a_request() {
         &[],
     );
     assert_eq!(
-        SapS4Hana::get(&http, "work-order", "4000099")
+        SapS4Hana::get(&http, get_req("work-order", "4000099", false))
             .unwrap_err()
             .kind(),
         "not-found"
     );
     let none = Canned::default();
     assert_eq!(
-        SapS4Hana::get(&none, "work-order", "1234567890123")
+        SapS4Hana::get(&none, get_req("work-order", "1234567890123", false))
             .unwrap_err()
             .kind(),
         "not-found"
     );
     assert_eq!(
-        SapS4Hana::get(&none, "inventory", "TG11")
+        SapS4Hana::get(&none, get_req("inventory", "TG11", false))
             .unwrap_err()
             .kind(),
         "not-found"
     );
     assert_eq!(
-        SapS4Hana::get(&none, "material", "1").unwrap_err().kind(),
+        SapS4Hana::get(&none, get_req("material", "1", false))
+            .unwrap_err()
+            .kind(),
         "unsupported"
     );
     assert!(none.sent().is_empty());
     let http = Canned::default().then(200, &d(fixtures::stock_row()), &[]);
-    let stock = SapS4Hana::get(&http, "inventory", "TG11|1010|101A||||0||0||01").unwrap();
+    let stock = SapS4Hana::get(
+        &http,
+        get_req("inventory", "TG11|1010|101A||||0||0||01", false),
+    )
+    .unwrap();
     assert!(stock.contains("\"quantity\":125.5"));
     assert!(http.sent()[0].starts_with("GET /API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod(Material='TG11',Plant='1010',StorageLocation='101A',Batch=''"));
+}
+
+#[test]
+fn lists_push_every_filter_and_the_selection_down() {
+    let http = Canned::default().then(
+        200,
+        &fixtures::collection(vec![fixtures::maintenance_order()], 1, None),
+        &[],
+    );
+    let page = SapS4Hana::list(
+        &http,
+        ListRequest {
+            entity: "work-order".into(),
+            cursor: None,
+            page_size: 10,
+            filters: vec![
+                Filter {
+                    field: "updatedAt".into(),
+                    op: FilterOp::Ge,
+                    values: vec!["2024-03-01T00:00:00Z".into()],
+                },
+                Filter {
+                    field: "teamKey".into(),
+                    op: FilterOp::In,
+                    values: vec!["MECHANIK".into(), "ELEKTRIK".into()],
+                },
+                Filter {
+                    field: "title".into(),
+                    op: FilterOp::Contains,
+                    values: vec!["seal".into()],
+                },
+            ],
+            sort: None,
+            fields: vec!["title".into(), "updatedAt".into()],
+            include_raw: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        http.sent(),
+        [
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=10&$skip=0&$inlinecount=allpages&$filter=LastChangeDateTime%20ge%20datetimeoffset'2024-03-01T00:00:00Z'%20and%20(MainWorkCenter%20eq%20'MECHANIK'%20or%20MainWorkCenter%20eq%20'ELEKTRIK')%20and%20substringof('seal',MaintenanceOrderDesc)%20eq%20true&$select=MaintenanceOrder,MaintenanceOrderDesc,LastChangeDateTime"
+        ]
+    );
+    let record: Value = serde_json::from_str(&page.records[0]).unwrap();
+    assert!(record.get("raw").is_none());
+    // A filter the adapter cannot push down is refused before any request.
+    let none = Canned::default();
+    let err = SapS4Hana::list(
+        &none,
+        ListRequest {
+            entity: "work-order".into(),
+            page_size: 10,
+            filters: vec![Filter::eq("status", "open")],
+            ..ListRequest::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "invalid");
+    assert!(none.sent().is_empty());
+}
+
+#[test]
+fn raw_payloads_and_extension_fields() {
+    let mut order = fixtures::maintenance_order();
+    order["YY1_SafetyPermit_ORD"] = json!("SP-0042");
+    order["ZZ1_ShutdownRequired_ORD"] = json!(true);
+    order["YY1_PermitValidTo_ORD"] = json!("/Date(1709251200000)/");
+    order["YY1_Empty_ORD"] = json!("");
+    let http =
+        Canned::default()
+            .then(200, &d(order.clone()), &[])
+            .then(200, &d(order.clone()), &[]);
+    let with: Value = serde_json::from_str(
+        &SapS4Hana::get(&http, get_req("work-order", "4000012", true)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(with["raw"], order);
+    assert_eq!(with["customFields"]["YY1_SafetyPermit_ORD"], "SP-0042");
+    assert_eq!(with["customFields"]["ZZ1_ShutdownRequired_ORD"], true);
+    assert_eq!(
+        with["customFields"]["YY1_PermitValidTo_ORD"],
+        "2024-03-01T00:00:00Z"
+    );
+    assert!(with["customFields"].get("YY1_Empty_ORD").is_none());
+    assert_eq!(with["customFields"]["MaintenanceOrderType"], "PM01");
+    let without: Value = serde_json::from_str(
+        &SapS4Hana::get(&http, get_req("work-order", "4000012", false)).unwrap(),
+    )
+    .unwrap();
+    assert!(without.get("raw").is_none());
+    // A list with raw records reads SAP's whole entities, whatever the selection.
+    let http = Canned::default().then(
+        200,
+        &fixtures::collection(vec![fixtures::purchase_order()], 1, None),
+        &[],
+    );
+    let page = SapS4Hana::list(
+        &http,
+        ListRequest {
+            entity: "purchase-order".into(),
+            page_size: 5,
+            fields: vec!["orderDate".into()],
+            include_raw: true,
+            ..ListRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        http.sent(),
+        [
+            "GET /API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder?$top=5&$skip=0&$inlinecount=allpages&$expand=to_PurchaseOrderItem"
+        ]
+    );
+    let record: Value = serde_json::from_str(&page.records[0]).unwrap();
+    assert_eq!(record["raw"]["PurchaseOrder"], record["key"]);
+    assert!(record["raw"]["to_PurchaseOrderItem"]["results"].is_array());
+    // Extension fields are read, not written.
+    let none = Canned::default();
+    let err = SapS4Hana::update(
+        &none,
+        "work-order",
+        "4000012",
+        r#"{"customFields":{"YY1_SafetyPermit_ORD":"SP-1"}}"#.into(),
+        None,
+    )
+    .unwrap_err();
+    match err {
+        AdapterError::Invalid(errors) => {
+            assert_eq!(errors[0].field, "customFields.YY1_SafetyPermit_ORD");
+            assert!(errors[0].message.contains("extension field"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(none.sent().is_empty());
 }

@@ -4,7 +4,7 @@
 //!
 //! [`export_adapter!`]: crate::export_adapter
 
-use crate::contract::{AdapterInfo, ListRequest, Page};
+use crate::contract::{AdapterInfo, GetRequest, ListRequest, Page};
 use crate::error::AdapterError;
 use crate::http::Http;
 
@@ -23,7 +23,7 @@ pub trait Adapter {
     fn list(http: &dyn Http, req: ListRequest) -> Result<Page, AdapterError>;
 
     /// One record by key.
-    fn get(http: &dyn Http, entity: &str, key: &str) -> Result<String, AdapterError>;
+    fn get(http: &dyn Http, req: GetRequest) -> Result<String, AdapterError>;
 
     /// A batch of records; one result per input record, in input order. An `Err` for the
     /// whole call means nothing was attempted.

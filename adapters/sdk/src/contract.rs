@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The semver version of the WIT package this SDK implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Unified entity names, in order of importance.
 pub const ENTITIES: &[&str] = &[
@@ -192,6 +192,79 @@ pub struct ItemField {
     pub note: Option<String>,
 }
 
+/// A filter operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilterOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Equal to one of several values.
+    In,
+    /// The text contains the value.
+    Contains,
+}
+
+impl FilterOp {
+    /// Every operator, in the contract's order.
+    pub const ALL: [FilterOp; 8] = [
+        FilterOp::Eq,
+        FilterOp::Ne,
+        FilterOp::Lt,
+        FilterOp::Le,
+        FilterOp::Gt,
+        FilterOp::Ge,
+        FilterOp::In,
+        FilterOp::Contains,
+    ];
+    /// The comparisons: `=`, `!=`, `<`, `<=`, `>`, `>=`.
+    pub const COMPARE: [FilterOp; 6] = [
+        FilterOp::Eq,
+        FilterOp::Ne,
+        FilterOp::Lt,
+        FilterOp::Le,
+        FilterOp::Gt,
+        FilterOp::Ge,
+    ];
+
+    /// The operator as written in a filter (`=`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `~`).
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "=",
+            FilterOp::Ne => "!=",
+            FilterOp::Lt => "<",
+            FilterOp::Le => "<=",
+            FilterOp::Gt => ">",
+            FilterOp::Ge => ">=",
+            FilterOp::In => "in",
+            FilterOp::Contains => "~",
+        }
+    }
+
+    /// Whether the operator orders values (`<`, `<=`, `>`, `>=`).
+    pub const fn is_range(self) -> bool {
+        matches!(
+            self,
+            FilterOp::Lt | FilterOp::Le | FilterOp::Gt | FilterOp::Ge
+        )
+    }
+}
+
+impl std::fmt::Display for FilterOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
 /// A field of the unified model as one system serves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -208,10 +281,15 @@ pub struct Field {
     pub item_fields: Vec<ItemField>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The operators the system applies to the field in a `list` filter; empty exactly when
+    /// the field is not `filterable`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter_ops: Vec<FilterOp>,
 }
 
 impl Field {
-    /// A field with no native name, enum values, items or note.
+    /// A field with no native name, enum values, items or note. A `filterable` field takes
+    /// equality filters until [`Field::ops`] says which operators it takes.
     pub fn new(name: &str, ty: FieldType, flags: FieldFlags) -> Field {
         Field {
             name: name.to_owned(),
@@ -221,7 +299,23 @@ impl Field {
             enum_values: Vec::new(),
             item_fields: Vec::new(),
             note: None,
+            filter_ops: if flags.filterable {
+                vec![FilterOp::Eq]
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// Sets the filter operators the system applies to the field (and `filterable` when
+    /// there is at least one).
+    pub fn ops(mut self, ops: &[FilterOp]) -> Field {
+        let mut ops = ops.to_vec();
+        ops.sort_unstable();
+        ops.dedup();
+        self.flags.filterable = !ops.is_empty();
+        self.filter_ops = ops;
+        self
     }
 
     /// Sets the system's own name for the field.
@@ -431,6 +525,41 @@ impl AdapterInfo {
     }
 }
 
+/// One condition of a `list` filter; a request's conditions all hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub field: String,
+    pub op: FilterOp,
+    /// One value, except for [`FilterOp::In`] (one or more), in the unified model's text
+    /// form; the host has checked them against the field's type and declared operators.
+    pub values: Vec<String>,
+}
+
+impl Filter {
+    /// An equality filter.
+    pub fn eq(field: &str, value: &str) -> Filter {
+        Filter {
+            field: field.to_owned(),
+            op: FilterOp::Eq,
+            values: vec![value.to_owned()],
+        }
+    }
+
+    /// The first value (the only one, except for `in`); empty when there is none.
+    pub fn value(&self) -> &str {
+        self.values.first().map_or("", String::as_str)
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.op {
+            FilterOp::In => write!(f, "{} in ({})", self.field, self.values.join(", ")),
+            op => write!(f, "{}{}{}", self.field, op, self.value()),
+        }
+    }
+}
+
 /// A `list` request as the adapter receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -439,10 +568,25 @@ pub struct ListRequest {
     /// The system's own continuation from the previous page.
     pub cursor: Option<String>,
     pub page_size: u32,
-    /// Equality filters on declared `filterable` fields.
-    pub filters: Vec<(String, String)>,
+    /// Conditions on declared `filterable` fields, with declared operators.
+    pub filters: Vec<Filter>,
     /// Sort field, `-` prefix for descending.
     pub sort: Option<String>,
+    /// The fields the caller wants (`key` always comes); empty for every field. A hint the
+    /// adapter may pass on to its system; the host removes what was not asked for.
+    pub fields: Vec<String>,
+    /// Whether each record should carry the system's own payload under `raw`.
+    pub include_raw: bool,
+}
+
+/// A `get` request as the adapter receives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetRequest {
+    pub entity: String,
+    pub key: String,
+    /// Whether the record should carry the system's own payload under `raw`.
+    pub include_raw: bool,
 }
 
 /// One page of records.

@@ -85,8 +85,18 @@ impl<A: Adapter> ex::Guest for Export<A> {
             entity: req.entity,
             cursor: req.cursor,
             page_size: req.page_size,
-            filters: req.filters,
+            filters: req
+                .filters
+                .into_iter()
+                .map(|f| c::Filter {
+                    field: f.field,
+                    op: op_from_wit(f.op),
+                    values: f.values,
+                })
+                .collect(),
             sort: req.sort,
+            fields: req.fields,
+            include_raw: req.include_raw,
         };
         A::list(&HostHttp, req)
             .map(|p| ex::Page {
@@ -97,8 +107,13 @@ impl<A: Adapter> ex::Guest for Export<A> {
             .map_err(error_to_wit)
     }
 
-    fn get(entity: String, key: String) -> Result<String, t::AdapterError> {
-        A::get(&HostHttp, &entity, &key).map_err(error_to_wit)
+    fn get(req: ex::GetRequest) -> Result<String, t::AdapterError> {
+        let req = c::GetRequest {
+            entity: req.entity,
+            key: req.key,
+            include_raw: req.include_raw,
+        };
+        A::get(&HostHttp, req).map_err(error_to_wit)
     }
 
     fn create(
@@ -179,6 +194,32 @@ fn type_to_wit(ty: c::FieldType) -> t::FieldType {
         c::FieldType::Enumeration => t::FieldType::Enumeration,
         c::FieldType::List => t::FieldType::List,
         c::FieldType::Object => t::FieldType::Object,
+    }
+}
+
+fn op_to_wit(op: c::FilterOp) -> t::FilterOp {
+    match op {
+        c::FilterOp::Eq => t::FilterOp::Eq,
+        c::FilterOp::Ne => t::FilterOp::Ne,
+        c::FilterOp::Lt => t::FilterOp::Lt,
+        c::FilterOp::Le => t::FilterOp::Le,
+        c::FilterOp::Gt => t::FilterOp::Gt,
+        c::FilterOp::Ge => t::FilterOp::Ge,
+        c::FilterOp::In => t::FilterOp::In,
+        c::FilterOp::Contains => t::FilterOp::Contains,
+    }
+}
+
+fn op_from_wit(op: t::FilterOp) -> c::FilterOp {
+    match op {
+        t::FilterOp::Eq => c::FilterOp::Eq,
+        t::FilterOp::Ne => c::FilterOp::Ne,
+        t::FilterOp::Lt => c::FilterOp::Lt,
+        t::FilterOp::Le => c::FilterOp::Le,
+        t::FilterOp::Gt => c::FilterOp::Gt,
+        t::FilterOp::Ge => c::FilterOp::Ge,
+        t::FilterOp::In => c::FilterOp::In,
+        t::FilterOp::Contains => c::FilterOp::Contains,
     }
 }
 
@@ -286,6 +327,7 @@ fn info_to_wit(info: c::AdapterInfo) -> t::AdapterInfo {
                             .collect(),
                         item_fields: f.item_fields.into_iter().map(item_to_wit).collect(),
                         note: f.note,
+                        filter_ops: f.filter_ops.into_iter().map(op_to_wit).collect(),
                     })
                     .collect(),
                 default_page_size: e.default_page_size,

@@ -90,6 +90,32 @@ fn type_from_wit(ty: t::FieldType) -> sdk::FieldType {
     }
 }
 
+fn op_from_wit(op: t::FilterOp) -> sdk::FilterOp {
+    match op {
+        t::FilterOp::Eq => sdk::FilterOp::Eq,
+        t::FilterOp::Ne => sdk::FilterOp::Ne,
+        t::FilterOp::Lt => sdk::FilterOp::Lt,
+        t::FilterOp::Le => sdk::FilterOp::Le,
+        t::FilterOp::Gt => sdk::FilterOp::Gt,
+        t::FilterOp::Ge => sdk::FilterOp::Ge,
+        t::FilterOp::In => sdk::FilterOp::In,
+        t::FilterOp::Contains => sdk::FilterOp::Contains,
+    }
+}
+
+pub(crate) fn op_to_wit(op: sdk::FilterOp) -> t::FilterOp {
+    match op {
+        sdk::FilterOp::Eq => t::FilterOp::Eq,
+        sdk::FilterOp::Ne => t::FilterOp::Ne,
+        sdk::FilterOp::Lt => t::FilterOp::Lt,
+        sdk::FilterOp::Le => t::FilterOp::Le,
+        sdk::FilterOp::Gt => t::FilterOp::Gt,
+        sdk::FilterOp::Ge => t::FilterOp::Ge,
+        sdk::FilterOp::In => t::FilterOp::In,
+        sdk::FilterOp::Contains => t::FilterOp::Contains,
+    }
+}
+
 fn flags_from_wit(f: t::FieldFlags) -> sdk::FieldFlags {
     sdk::FieldFlags {
         read_list: f.contains(t::FieldFlags::READ_LIST),
@@ -190,6 +216,7 @@ pub(crate) fn info_from_wit(info: t::AdapterInfo) -> sdk::AdapterInfo {
                             .collect(),
                         item_fields: f.item_fields.into_iter().map(item_from_wit).collect(),
                         note: f.note,
+                        filter_ops: f.filter_ops.into_iter().map(op_from_wit).collect(),
                     })
                     .collect(),
                 default_page_size: e.default_page_size,

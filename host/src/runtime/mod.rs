@@ -276,12 +276,12 @@ fn split_version(name: &str) -> (&str, Option<&str>) {
 }
 
 fn contract_version_ok(version: Option<&str>) -> bool {
-    // 0.x semver: 0.1.z is compatible with this host's 0.1.0.
-    version.is_some_and(|v| v.starts_with("0.1.") && v[4..].chars().all(|c| c.is_ascii_digit()))
+    // 0.x semver: 0.2.z is compatible with this host's 0.2.0; 0.1 is not.
+    version.is_some_and(|v| v.starts_with("0.2.") && v[4..].chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Checks a component's imports and exports against the contract; returns its import names
-/// and the contract version it exports (`0.1.0`).
+/// and the contract version it exports (`0.2.0`).
 fn check_contract(
     engine: &Engine,
     component: &Component,
@@ -371,7 +371,7 @@ impl AdapterComponent {
         &self.digest
     }
 
-    /// The contract version the component was built against (`0.1.0`).
+    /// The contract version the component was built against (`0.2.0`).
     pub fn contract_version(&self) -> &str {
         &self.contract_version
     }
@@ -575,8 +575,18 @@ impl Adapter for WasmAdapter {
             entity: req.entity,
             cursor: req.cursor,
             page_size: req.page_size,
-            filters: req.filters,
+            filters: req
+                .filters
+                .into_iter()
+                .map(|f| bindings::guest::Filter {
+                    field: f.field,
+                    op: bindings::op_to_wit(f.op),
+                    values: f.values,
+                })
+                .collect(),
             sort: req.sort,
+            fields: req.fields,
+            include_raw: req.include_raw,
         };
         let page = self
             .run(&entity, "list", move |g, s| {
@@ -593,11 +603,16 @@ impl Adapter for WasmAdapter {
         })
     }
 
-    async fn get(&self, entity: &str, key: &str) -> Result<String, CallError> {
-        let (e, k) = (entity.to_owned(), key.to_owned());
+    async fn get(&self, req: sdk::GetRequest) -> Result<String, CallError> {
+        let entity = req.entity.clone();
+        let req = bindings::guest::GetRequest {
+            entity: req.entity,
+            key: req.key,
+            include_raw: req.include_raw,
+        };
         let record = self
-            .run(entity, "get", move |g, s| {
-                Box::pin(async move { g.call_get(s, &e, &k).await })
+            .run(&entity, "get", move |g, s| {
+                Box::pin(async move { g.call_get(s, &req).await })
             })
             .await?;
         check_size(record.len(), self.limit())?;
@@ -681,11 +696,12 @@ mod tests {
 
     #[test]
     fn contract_versions() {
-        assert!(contract_version_ok(Some("0.1.0")));
-        assert!(contract_version_ok(Some("0.1.7")));
-        assert!(!contract_version_ok(Some("0.2.0")));
-        assert!(!contract_version_ok(Some("1.1.0")));
-        assert!(!contract_version_ok(Some("0.1.x")));
+        assert!(contract_version_ok(Some("0.2.0")));
+        assert!(contract_version_ok(Some("0.2.7")));
+        assert!(!contract_version_ok(Some("0.1.0")));
+        assert!(!contract_version_ok(Some("0.3.0")));
+        assert!(!contract_version_ok(Some("1.2.0")));
+        assert!(!contract_version_ok(Some("0.2.x")));
         assert!(!contract_version_ok(None));
     }
 }

@@ -25,7 +25,7 @@ async fn maintainx_adapter_loads_and_describes_itself() {
         component
             .imports()
             .iter()
-            .any(|i| i.starts_with("plantwire:adapter/http@0.1"))
+            .any(|i| i.starts_with("plantwire:adapter/http@0.2"))
     );
 }
 

@@ -1,7 +1,9 @@
 //! The Maximo adapter against the Maximo simulator, through the real host and the wasm
-//! component: every declared operation, paging across many pages, filters pushed down into
-//! `oslc.where`, BULK creates with per-record results, PATCH with If-Match, the changeStatus
-//! action, and the refusals (stale If-Match, duplicate transactionid, invalid status
+//! component: every declared operation, paging across many pages, every declared filter
+//! operator pushed down into `oslc.where` (results checked against the simulator's records),
+//! field selections passed on as `oslc.select`, raw records and custom fields, BULK creates
+//! with per-record results, PATCH with If-Match, the changeStatus action, and the refusals
+//! (filters Maximo cannot express, stale If-Match, duplicate transactionid, invalid status
 //! transitions, a page larger than the server allows, a wrong API key).
 
 #![allow(
@@ -13,7 +15,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use plantwire::sdk::{AdapterError, AuthScheme, Operation, Support};
+use plantwire::sdk::{AdapterError, AuthScheme, Filter, FilterOp, Operation, Support};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Runtime};
 use plantwire_integration_tests::{connect, load, test_config};
 use plantwire_simulators::maximo::{Config, ListTamper, MaximoSim, rest_id};
@@ -169,8 +171,8 @@ async fn filters_and_sorting_are_pushed_down_into_oslc_where() {
             "work-order",
             ListOptions {
                 filters: vec![
-                    ("status".into(), "completed".into()),
-                    ("siteKey".into(), "BEDFORD".into()),
+                    Filter::eq("status", "completed"),
+                    Filter::eq("siteKey", "BEDFORD"),
                 ],
                 sort: Some("-updatedAt".into()),
                 page_size: Some(100),
@@ -203,7 +205,7 @@ async fn filters_and_sorting_are_pushed_down_into_oslc_where() {
         .list(
             "work-order",
             ListOptions {
-                filters: vec![("assetKey".into(), asset.clone())],
+                filters: vec![Filter::eq("assetKey", &asset)],
                 page_size: Some(100),
                 ..ListOptions::default()
             },
@@ -222,7 +224,7 @@ async fn filters_that_cannot_be_pushed_down_are_refused_before_anything_is_sent(
             .list(
                 "work-order",
                 ListOptions {
-                    filters: vec![(field.into(), value.into())],
+                    filters: vec![Filter::eq(field, value)],
                     ..ListOptions::default()
                 },
             )
@@ -673,7 +675,7 @@ async fn materials_stock_locations_and_vendors_are_written() {
         .list(
             "vendor",
             ListOptions {
-                filters: vec![("isActive".into(), "false".into())],
+                filters: vec![Filter::eq("isActive", "false")],
                 page_size: Some(100),
                 ..ListOptions::default()
             },
@@ -1383,4 +1385,525 @@ async fn malformed_collection_answers_are_clear_errors_not_endless_paging() {
     t.sim.tamper_lists(None);
     let (keys, pages, _) = list_everything(&t, "work-order", 10).await;
     assert_eq!((keys.len(), pages), (60, 6), "normal again");
+}
+
+/// Every native record of object structure `os` the simulator holds.
+fn natives(sim: &MaximoSim, os: &str) -> Vec<Value> {
+    sim.keys(os)
+        .iter()
+        .map(|k| sim.record(os, k).expect("stored record"))
+        .collect()
+}
+
+/// A filter with operator `op`.
+fn filter(field: &str, op: FilterOp, values: &[&str]) -> Filter {
+    Filter {
+        field: field.to_owned(),
+        op,
+        values: values.iter().map(|v| (*v).to_owned()).collect(),
+    }
+}
+
+/// The keys of every record of `entity` meeting `filters`, through the host, every page.
+async fn filtered_keys(conn: &Connection, entity: &str, filters: &[Filter]) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    for _ in 0..50 {
+        let page = conn
+            .list(
+                entity,
+                ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(1000),
+                    filters: filters.to_vec(),
+                    fields: vec!["key".into()],
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{entity} {filters:?}: {e}"));
+        keys.extend(page.records.iter().map(|r| s(r, "key").to_owned()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => {
+                keys.sort();
+                return keys;
+            }
+        }
+    }
+    panic!("{entity}: paging does not end");
+}
+
+/// Text attribute `attr` of a native record (`""` when absent).
+fn text(n: &Value, attr: &str) -> String {
+    n[attr].as_str().unwrap_or_default().to_owned()
+}
+
+/// A native DATETIME attribute as Unix milliseconds.
+fn millis(n: &Value, attr: &str) -> Option<i64> {
+    n[attr]
+        .as_str()
+        .and_then(plantwire::sdk::dates::to_unix_millis)
+}
+
+/// A time as the unified RFC 3339 UTC text a caller sends.
+fn rfc3339(ms: i64) -> String {
+    plantwire::sdk::dates::from_unix_millis(ms).expect("a time")
+}
+
+/// The sorted keys of the native records meeting `keep`.
+fn expected(all: &[Value], pk: &[&str], keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut keys: Vec<String> = all
+        .iter()
+        .filter(|n| keep(n))
+        .map(|n| {
+            pk.iter()
+                .map(|a| match &n[*a] {
+                    Value::Number(x) => x.to_string(),
+                    v => v.as_str().expect("key attribute").to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn every_declared_operator_returns_what_the_simulator_holds() {
+    use FilterOp::{Contains, Eq, Ge, Gt, In, Le, Lt, Ne};
+    let t = setup_with(Config {
+        work_orders: 600,
+        purchase_orders: 120,
+        ..Config::default()
+    })
+    .await;
+    let wos = natives(&t.sim, "mxapiwo");
+    let pk = ["siteid", "wonum"];
+    let first = text(&wos[0], "description");
+    let second = text(&wos[7], "description");
+    let mut times: Vec<i64> = wos.iter().filter_map(|n| millis(n, "changedate")).collect();
+    times.sort_unstable();
+    let (mid, late) = (times[times.len() / 3], times[times.len() * 3 / 4]);
+    let (a, b) = (rfc3339(mid), rfc3339(late));
+    let assets: Vec<String> = t
+        .sim
+        .keys("mxapiasset")
+        .into_iter()
+        .filter(|k| k.ends_with("/BEDFORD"))
+        .take(3)
+        .collect();
+    let asset_refs: Vec<&str> = assets.iter().map(String::as_str).collect();
+    let status = |n: &Value| text(n, "status");
+    let in_ = |n: &Value, set: &[&str]| set.contains(&status(n).as_str());
+    let asset_of = |n: &Value| format!("{}/{}", text(n, "assetnum"), text(n, "siteid"));
+    let cases: Vec<(Vec<Filter>, Vec<String>)> = vec![
+        (
+            vec![filter("title", Eq, &[&first])],
+            expected(&wos, &pk, |n| text(n, "description") == first),
+        ),
+        (
+            vec![filter("title", Ne, &[&first])],
+            expected(&wos, &pk, |n| text(n, "description") != first),
+        ),
+        (
+            vec![filter("title", In, &[&first, &second])],
+            expected(&wos, &pk, |n| {
+                [&first, &second].contains(&&text(n, "description"))
+            }),
+        ),
+        (
+            vec![filter("title", Contains, &["SEAL"])],
+            expected(&wos, &pk, |n| {
+                text(n, "description").to_lowercase().contains("seal")
+            }),
+        ),
+        (
+            vec![filter("status", Eq, &["on-hold"])],
+            expected(&wos, &pk, |n| in_(n, &["WMATL", "WPCOND"])),
+        ),
+        (
+            vec![filter("status", Ne, &["completed"])],
+            expected(&wos, &pk, |n| !in_(n, &["COMP", "CLOSE"])),
+        ),
+        (
+            vec![filter("status", In, &["open", "cancelled"])],
+            expected(&wos, &pk, |n| in_(n, &["WAPPR", "APPR", "WSCH", "CAN"])),
+        ),
+        (
+            vec![filter("nativeStatus", Ne, &["CLOSE"])],
+            expected(&wos, &pk, |n| status(n) != "CLOSE"),
+        ),
+        (
+            vec![filter("nativeStatus", In, &["INPRG", "WMATL"])],
+            expected(&wos, &pk, |n| in_(n, &["INPRG", "WMATL"])),
+        ),
+        (
+            vec![filter("siteKey", Ne, &["BEDFORD"])],
+            expected(&wos, &pk, |n| text(n, "siteid") != "BEDFORD"),
+        ),
+        (
+            vec![filter("teamKey", In, &["MECH", "ELEC"])],
+            expected(&wos, &pk, |n| {
+                ["MECH", "ELEC"].contains(&text(n, "persongroup").as_str())
+            }),
+        ),
+        (
+            vec![filter("assetKey", In, &asset_refs)],
+            expected(&wos, &pk, |n| assets.contains(&asset_of(n))),
+        ),
+        // The incremental-sync window: a lower and an upper bound on updatedAt.
+        (
+            vec![
+                filter("updatedAt", Ge, &[&a]),
+                filter("updatedAt", Lt, &[&b]),
+            ],
+            expected(&wos, &pk, |n| {
+                millis(n, "changedate").is_some_and(|m| m >= mid && m < late)
+            }),
+        ),
+        (
+            vec![filter("updatedAt", Gt, &[&a])],
+            expected(&wos, &pk, |n| {
+                millis(n, "changedate").is_some_and(|m| m > mid)
+            }),
+        ),
+        (
+            vec![filter("updatedAt", Le, &[&a])],
+            expected(&wos, &pk, |n| {
+                millis(n, "changedate").is_some_and(|m| m <= mid)
+            }),
+        ),
+        (
+            vec![filter("completedAt", Gt, &[&a])],
+            expected(&wos, &pk, |n| {
+                millis(n, "actfinish").is_some_and(|m| m > mid)
+            }),
+        ),
+        (
+            vec![
+                filter("createdAt", Lt, &[&a]),
+                filter("status", Eq, &["open"]),
+            ],
+            expected(&wos, &pk, |n| {
+                millis(n, "reportdate").is_some_and(|m| m < mid)
+                    && in_(n, &["WAPPR", "APPR", "WSCH"])
+            }),
+        ),
+    ];
+    for (filters, want) in &cases {
+        assert!(
+            !want.is_empty() && want.len() < wos.len(),
+            "{filters:?} tells records apart"
+        );
+        let got = filtered_keys(&t.conn, "work-order", filters).await;
+        assert_eq!(&got, want, "{filters:?}");
+    }
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains(r#"reportdate<""#) && q.contains(r#"status in ["WAPPR","APPR","WSCH"]"#),
+        "{q}"
+    );
+
+    // Numbers, codes and references on purchase orders.
+    let pos = natives(&t.sim, "mxapipo");
+    let ppk = ["ponum", "revisionnum", "siteid"];
+    let cost = |n: &Value| n["totalcost"].as_f64().expect("totalcost");
+    let mut costs: Vec<f64> = pos.iter().map(cost).collect();
+    costs.sort_by(f64::total_cmp);
+    let median = costs[costs.len() / 2];
+    let m = median.to_string();
+    let vendors: Vec<String> = pos.iter().take(2).map(|n| text(n, "vendor")).collect();
+    let vendor_keys: Vec<String> = vendors.iter().map(|v| format!("{v}/EAGLENA")).collect();
+    let vendor_refs: Vec<&str> = vendor_keys.iter().map(String::as_str).collect();
+    for (filters, want) in [
+        (
+            vec![filter("totalNetValue", Ge, &[&m])],
+            expected(&pos, &ppk, |n| cost(n) >= median),
+        ),
+        (
+            vec![filter("totalNetValue", Lt, &[&m])],
+            expected(&pos, &ppk, |n| cost(n) < median),
+        ),
+        (
+            vec![filter("totalNetValue", Eq, &[&m])],
+            expected(&pos, &ppk, |n| (cost(n) - median).abs() < 1e-9),
+        ),
+        (
+            vec![filter("totalNetValue", Ne, &[&m])],
+            expected(&pos, &ppk, |n| (cost(n) - median).abs() >= 1e-9),
+        ),
+        (
+            vec![filter("orderNo", Contains, &["05"])],
+            expected(&pos, &ppk, |n| text(n, "ponum").contains("05")),
+        ),
+        (
+            vec![filter("vendorKey", In, &vendor_refs)],
+            expected(&pos, &ppk, |n| vendors.contains(&text(n, "vendor"))),
+        ),
+    ] {
+        assert!(!want.is_empty() && want.len() < pos.len(), "{filters:?}");
+        let got = filtered_keys(&t.conn, "purchase-order", &filters).await;
+        assert_eq!(got, want, "{filters:?}");
+    }
+}
+
+#[tokio::test]
+async fn filters_maximo_cannot_express_are_refused_before_anything_is_sent() {
+    use FilterOp::{Contains, Eq, Ge, Gt, In, Le, Lt, Ne};
+    let t = setup().await;
+    t.sim.clear_requests();
+    for filters in [
+        // LIKE would read `%` and `_` as wildcards; oslc.where has no escape for `"`.
+        vec![filter("title", Contains, &["50%"])],
+        vec![filter("title", Contains, &["PUMP_01"])],
+        vec![filter("title", Eq, &["say \"hi\""])],
+        vec![filter("title", Ne, &["[A,B]"])],
+        // Two conditions on one attribute that are not a range.
+        vec![
+            filter("updatedAt", Ge, &["2024-01-01T00:00:00Z"]),
+            filter("updatedAt", Ge, &["2024-02-01T00:00:00Z"]),
+        ],
+        vec![
+            filter("status", Eq, &["open"]),
+            filter("nativeStatus", Ne, &["WSCH"]),
+        ],
+        // Keys an `in` cannot pair without `or`.
+        vec![filter("assetKey", In, &["11200/BEDFORD", "11204/TEXAS"])],
+        // Sub-second times Maximo does not hold.
+        vec![filter("updatedAt", Lt, &["2024-01-01T00:00:00.250Z"])],
+    ] {
+        let last = filters.last().expect("a filter").field.clone();
+        let err = t
+            .conn
+            .list(
+                "work-order",
+                ListOptions {
+                    filters: filters.clone(),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                err.adapter_error(),
+                Some(AdapterError::Invalid(e)) if e[0].field == last
+            ),
+            "{filters:?}: {err}"
+        );
+    }
+    // Operators a field does not declare are refused by the host from the declaration.
+    let info = t.conn.info().clone();
+    let wo = info.entity("work-order").expect("work-order");
+    assert_eq!(
+        wo.field("updatedAt").expect("updatedAt").filter_ops,
+        vec![Lt, Le, Gt, Ge]
+    );
+    assert_eq!(
+        wo.field("title").expect("title").filter_ops,
+        vec![Eq, Ne, In, Contains]
+    );
+    for filters in [
+        vec![filter("status", Contains, &["open"])],
+        vec![filter("assetKey", Ne, &["11200/BEDFORD"])],
+        vec![filter("updatedAt", Eq, &["2024-01-01T00:00:00Z"])],
+    ] {
+        let err = t
+            .conn
+            .list(
+                "work-order",
+                ListOptions {
+                    filters: filters.clone(),
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err.adapter_error(), Some(AdapterError::Invalid(_))),
+            "{filters:?}: {err}"
+        );
+    }
+    assert!(t.sim.requests().is_empty(), "nothing was sent upstream");
+}
+
+#[tokio::test]
+async fn raw_records_custom_fields_and_field_selections() {
+    let t = setup().await;
+    // A list with raw: each record carries the member as Maximo sent it.
+    let page = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                page_size: Some(20),
+                include_raw: true,
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list with raw");
+    assert_eq!(page.records.len(), 20);
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains("oslc.select=*,description_longdescription"),
+        "{q}"
+    );
+    for r in &page.records {
+        let raw = r["raw"].as_object().expect("raw is the Maximo member");
+        let key = s(r, "key");
+        let stored = t.sim.record("mxapiwo", key).expect("stored");
+        assert_eq!(
+            format!(
+                "{}/{}",
+                raw["siteid"].as_str().expect("siteid"),
+                raw["wonum"].as_str().expect("wonum")
+            ),
+            key
+        );
+        assert_eq!(
+            raw["href"].as_str().expect("href").rsplit('/').next(),
+            Some(rest_id(key).as_str())
+        );
+        assert_eq!(raw["_rowstamp"], stored["_rowstamp"]);
+        assert!(raw["status_description"].is_string());
+        for attr in [
+            "description",
+            "status",
+            "worktype",
+            "wopriority",
+            "exsafetyclass",
+        ] {
+            assert_eq!(raw[attr], stored[attr], "{key} {attr}");
+        }
+        // customFields: the attributes not mapped, the customer's own among them.
+        let custom = r["customFields"].as_object().expect("customFields");
+        assert_eq!(custom["exsafetyclass"], stored["exsafetyclass"], "{key}");
+        assert_eq!(custom["worktype"], stored["worktype"]);
+        assert_eq!(custom["wopriority"], stored["wopriority"]);
+        assert_eq!(custom["orgid"], "EAGLENA");
+        for mapped in [
+            "description",
+            "status",
+            "siteid",
+            "wonum",
+            "changedate",
+            "href",
+            "_rowstamp",
+            "status_description",
+        ] {
+            assert!(
+                !custom.contains_key(mapped),
+                "{key}: {mapped} is mapped or metadata"
+            );
+        }
+    }
+    // Without raw, none.
+    let page = t.conn.list("work-order", opts(5)).await.expect("list");
+    assert!(
+        page.records
+            .iter()
+            .all(|r| !r.contains_key("raw") && r.contains_key("customFields"))
+    );
+
+    // get with raw; get without.
+    let key = t.sim.keys("mxapiwo")[3].clone();
+    let with = t
+        .conn
+        .get_with("work-order", &key, true)
+        .await
+        .expect("get raw");
+    let stored = t.sim.record("mxapiwo", &key).expect("stored");
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains("oslc.select=*,description_longdescription"),
+        "{q}"
+    );
+    let raw = with["raw"].as_object().expect("raw");
+    assert_eq!(raw["wonum"], stored["wonum"]);
+    assert_eq!(
+        raw["description_longdescription"],
+        stored["description_longdescription"]
+    );
+    assert_eq!(raw["changedate"], stored["changedate"]);
+    let without = t
+        .conn
+        .get_with("work-order", &key, false)
+        .await
+        .expect("get");
+    assert!(!without.contains_key("raw"));
+    let mut stripped = with.clone();
+    stripped.remove("raw");
+    assert_eq!(stripped, without);
+    let asset_key = t.sim.keys("mxapiasset")[0].clone();
+    let asset = t
+        .conn
+        .get_with("asset", &asset_key, true)
+        .await
+        .expect("asset");
+    let stored = t.sim.record("mxapiasset", &asset_key).expect("stored");
+    assert_eq!(
+        asset["customFields"]["excriticality"],
+        stored["excriticality"]
+    );
+    assert_eq!(asset["raw"]["excriticality"], stored["excriticality"]);
+
+    // A field selection is passed on as oslc.select: the key's attributes and what the fields
+    // read, nothing else; the records carry the key and the fields asked for.
+    t.sim.clear_requests();
+    let page = t
+        .conn
+        .list(
+            "purchase-order",
+            ListOptions {
+                page_size: Some(10),
+                fields: vec!["title".into(), "totalNetValue".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("selected");
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains("oslc.select=ponum,revisionnum,siteid,description,totalcost&"),
+        "{q}"
+    );
+    for r in &page.records {
+        let mut names: Vec<&str> = r.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["key", "title", "totalNetValue"], "{r:?}");
+        let stored = t.sim.record("mxapipo", s(r, "key")).expect("stored");
+        assert_eq!(r["title"], stored["description"]);
+        assert_eq!(r["totalNetValue"].as_f64(), stored["totalcost"].as_f64());
+    }
+    // Asking for customFields fetches every attribute again.
+    let page = t
+        .conn
+        .list(
+            "asset",
+            ListOptions {
+                page_size: Some(10),
+                fields: vec!["customFields".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("custom only");
+    assert!(last_query(&t.sim).contains("oslc.select=*,description_longdescription"));
+    for r in &page.records {
+        let stored = t.sim.record("mxapiasset", s(r, "key")).expect("stored");
+        assert_eq!(r["customFields"]["excriticality"], stored["excriticality"]);
+        assert_eq!(r["customFields"]["installdate"], stored["installdate"]);
+        assert_eq!(r.len(), 2, "{r:?}");
+    }
+    // The declaration says what customFields holds.
+    let info = t.conn.info().clone();
+    let note = info
+        .entity("work-order")
+        .and_then(|e| e.field("customFields"))
+        .and_then(|f| f.note.clone())
+        .expect("customFields is declared with a note");
+    assert!(note.contains("Database Configuration"), "{note}");
 }

@@ -14,7 +14,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use plantwire::sdk::{AdapterError, AuthScheme, HttpError, Operation, Request, Response, Support};
+use plantwire::paging::parse_filter;
+use plantwire::sdk::{
+    AdapterError, AuthScheme, Filter, FilterOp, HttpError, Operation, Request, Response, Support,
+};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Upstream};
 use plantwire_integration_tests::{connect, load, runtime};
 use plantwire_simulators::sap::{Config, Malformation, SapSim};
@@ -143,8 +146,8 @@ async fn sap_filters_and_sorting_are_pushed_down() {
             "work-order",
             ListOptions {
                 filters: vec![
-                    ("siteKey".into(), "1010".into()),
-                    ("severity".into(), "urgent".into()),
+                    Filter::eq("siteKey", "1010"),
+                    Filter::eq("severity", "urgent"),
                 ],
                 sort: Some("-updatedAt".into()),
                 page_size: Some(50),
@@ -177,7 +180,7 @@ async fn sap_filters_and_sorting_are_pushed_down() {
         .list(
             "work-order",
             ListOptions {
-                filters: vec![("status".into(), "open".into())],
+                filters: vec![Filter::eq("status", "open")],
                 ..ListOptions::default()
             },
         )
@@ -193,7 +196,7 @@ async fn sap_filters_and_sorting_are_pushed_down() {
         .list(
             "inventory",
             ListOptions {
-                filters: vec![("locationKey".into(), "1010/101A".into())],
+                filters: vec![Filter::eq("locationKey", "1010/101A")],
                 page_size: Some(20),
                 ..ListOptions::default()
             },
@@ -212,7 +215,7 @@ async fn sap_filters_and_sorting_are_pushed_down() {
         .list(
             "vendor",
             ListOptions {
-                filters: vec![("isActive".into(), "false".into())],
+                filters: vec![Filter::eq("isActive", "false")],
                 ..ListOptions::default()
             },
         )
@@ -1583,4 +1586,801 @@ async fn sap_malformed_answers_are_clear_errors() {
             .len(),
         5
     );
+}
+
+// ------------------------------------------------------------------ filters, raw, fields
+
+fn mid_config() -> Config {
+    Config {
+        maintenance_orders: 320,
+        equipment: 90,
+        functional_locations: 60,
+        purchase_orders: 120,
+        stock_rows: 150,
+        suppliers: 40,
+        ..Config::default()
+    }
+}
+
+/// Every record of `entity` the filters select, following the cursor.
+async fn list_all(
+    conn: &Connection,
+    entity: &str,
+    filters: Vec<Filter>,
+    fields: Vec<String>,
+    include_raw: bool,
+) -> Vec<Map<String, Value>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = conn
+            .list(
+                entity,
+                ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(1000),
+                    filters: filters.clone(),
+                    sort: None,
+                    fields: fields.clone(),
+                    include_raw,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("list {entity} {filters:?}: {e}"));
+        out.extend(page.records);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return out,
+        }
+    }
+}
+
+/// The stored entities of an SAP entity set (dates as epoch milliseconds, decimals as
+/// canonical strings), with their key as the adapter's unified key.
+fn stored(sim: &SapSim, set: &str) -> Vec<(String, Map<String, Value>)> {
+    sim.keys(set)
+        .into_iter()
+        .map(|key| {
+            let refs: Vec<&str> = key.iter().map(String::as_str).collect();
+            let entity = sim.entity(set, &refs).expect("stored entity");
+            let unified = if set == "A_MatlStkInAcctMod" {
+                key.iter()
+                    .map(|v| v.replace('%', "%25").replace('|', "%7C"))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            } else {
+                key[0].clone()
+            };
+            (unified, entity)
+        })
+        .collect()
+}
+
+fn text<'a>(e: &'a Map<String, Value>, k: &str) -> &'a str {
+    e.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn ms(e: &Map<String, Value>, k: &str) -> i64 {
+    e.get(k).and_then(Value::as_i64).unwrap_or(i64::MIN)
+}
+
+fn flag(e: &Map<String, Value>, k: &str) -> bool {
+    e.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn num(e: &Map<String, Value>, k: &str) -> f64 {
+    e.get(k)
+        .and_then(Value::as_str)
+        .and_then(|v| v.parse().ok())
+        .expect("decimal")
+}
+
+const MS_2024_03_01: i64 = 1_709_251_200_000;
+const MS_2024_06_01: i64 = 1_717_200_000_000;
+
+#[tokio::test]
+async fn sap_every_declared_operator_is_pushed_down_and_selects_exactly_the_matching_records() {
+    let t = setup_with(mid_config()).await;
+    let orders = stored(&t.sim, "MaintenanceOrder");
+    let pos = stored(&t.sim, "A_PurchaseOrder");
+    let stock = stored(&t.sim, "A_MatlStkInAcctMod");
+    let equipment = stored(&t.sim, "Equipment");
+    let locations = stored(&t.sim, "FunctionalLocation");
+    let suppliers = stored(&t.sim, "A_Supplier");
+    let some_asset = text(&orders[7].1, "Equipment").to_owned();
+    let other_asset = text(&orders[12].1, "Equipment").to_owned();
+    let some_quantity = text(&stock[3].1, "MatlWrhsStkQtyInMatlBaseUnit").to_owned();
+    let some_start = ms(&orders[5].1, "MaintOrdBasicStartDateTime");
+    let some_start_text = plantwire::sdk::dates::from_unix_millis(some_start).expect("rfc3339");
+
+    type Case<'a> = (
+        &'static str,
+        String,
+        &'a [(String, Map<String, Value>)],
+        Box<dyn Fn(&Map<String, Value>) -> bool + 'a>,
+    );
+    let po_code = |e: &Map<String, Value>| text(e, "PurchasingProcessingStatus").to_owned();
+    let po_deleted = |e: &Map<String, Value>| text(e, "PurchasingDocumentDeletionCode") == "L";
+    let cases: Vec<Case> = vec![
+        // Text: comparisons, in, contains.
+        (
+            "work-order",
+            "title~seal".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrderDesc").contains("seal")),
+        ),
+        (
+            "work-order",
+            "teamKey!=MECHANIK".into(),
+            &orders,
+            Box::new(|e| text(e, "MainWorkCenter") != "MECHANIK"),
+        ),
+        (
+            "work-order",
+            "teamKey in (MECHANIK, INSTRUM)".into(),
+            &orders,
+            Box::new(|e| ["MECHANIK", "INSTRUM"].contains(&text(e, "MainWorkCenter"))),
+        ),
+        (
+            "work-order",
+            "teamKey>FACILITY".into(),
+            &orders,
+            Box::new(|e| text(e, "MainWorkCenter") > "FACILITY"),
+        ),
+        (
+            "work-order",
+            "key<4000050".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrder") < "4000050"),
+        ),
+        (
+            "work-order",
+            "key<=4000050".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrder") <= "4000050"),
+        ),
+        (
+            "work-order",
+            "key>4000300".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrder") > "4000300"),
+        ),
+        (
+            "work-order",
+            "key>=4000300".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrder") >= "4000300"),
+        ),
+        (
+            "work-order",
+            "key=4000017".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintenanceOrder") == "4000017"),
+        ),
+        // Enums expand to SAP's codes.
+        (
+            "work-order",
+            "severity!=urgent".into(),
+            &orders,
+            Box::new(|e| text(e, "MaintPriority") != "1"),
+        ),
+        (
+            "work-order",
+            "severity in (urgent, low)".into(),
+            &orders,
+            Box::new(|e| ["1", "4"].contains(&text(e, "MaintPriority"))),
+        ),
+        // References.
+        (
+            "work-order",
+            format!("assetKey={some_asset}"),
+            &orders,
+            Box::new(|e| text(e, "Equipment") == some_asset),
+        ),
+        (
+            "work-order",
+            format!("assetKey in ({some_asset}, {other_asset})"),
+            &orders,
+            Box::new(|e| {
+                [some_asset.as_str(), other_asset.as_str()].contains(&text(e, "Equipment"))
+            }),
+        ),
+        (
+            "work-order",
+            format!("assetKey!={some_asset}"),
+            &orders,
+            Box::new(|e| text(e, "Equipment") != some_asset),
+        ),
+        // Time stamps (Edm.DateTimeOffset).
+        (
+            "work-order",
+            "updatedAt>=2024-03-01T00:00:00Z".into(),
+            &orders,
+            Box::new(|e| ms(e, "LastChangeDateTime") >= MS_2024_03_01),
+        ),
+        (
+            "work-order",
+            "updatedAt<2024-03-01T00:00:00Z".into(),
+            &orders,
+            Box::new(|e| ms(e, "LastChangeDateTime") < MS_2024_03_01),
+        ),
+        (
+            "work-order",
+            "updatedAt>2024-06-01T00:00:00Z".into(),
+            &orders,
+            Box::new(|e| ms(e, "LastChangeDateTime") > MS_2024_06_01),
+        ),
+        (
+            "work-order",
+            "updatedAt<=2024-06-01T00:00:00Z".into(),
+            &orders,
+            Box::new(|e| ms(e, "LastChangeDateTime") <= MS_2024_06_01),
+        ),
+        (
+            "work-order",
+            format!("scheduledAt={some_start_text}"),
+            &orders,
+            Box::new(|e| ms(e, "MaintOrdBasicStartDateTime") == some_start),
+        ),
+        (
+            "work-order",
+            format!("scheduledAt!={some_start_text}"),
+            &orders,
+            Box::new(|e| ms(e, "MaintOrdBasicStartDateTime") != some_start),
+        ),
+        // Purchase order status: one unified value, several SAP codes and the deletion flag.
+        (
+            "purchase-order",
+            "status=approved".into(),
+            &pos,
+            Box::new(|e| !po_deleted(e) && ["02", "05"].contains(&po_code(e).as_str())),
+        ),
+        (
+            "purchase-order",
+            "status!=approved".into(),
+            &pos,
+            Box::new(|e| po_deleted(e) || ["01", "03", "04", "08"].contains(&po_code(e).as_str())),
+        ),
+        (
+            "purchase-order",
+            "status in (pending, cancelled)".into(),
+            &pos,
+            Box::new(|e| po_deleted(e) || ["03", "04"].contains(&po_code(e).as_str())),
+        ),
+        // Dates (Edm.DateTime).
+        (
+            "purchase-order",
+            "orderDate<=2024-03-01".into(),
+            &pos,
+            Box::new(|e| ms(e, "PurchaseOrderDate") <= MS_2024_03_01),
+        ),
+        (
+            "purchase-order",
+            "orderDate>2024-03-01".into(),
+            &pos,
+            Box::new(|e| ms(e, "PurchaseOrderDate") > MS_2024_03_01),
+        ),
+        (
+            "purchase-order",
+            "orderDate in (2024-01-05, 2024-02-10)".into(),
+            &pos,
+            Box::new(|e| {
+                [1_704_412_800_000, 1_707_523_200_000].contains(&ms(e, "PurchaseOrderDate"))
+            }),
+        ),
+        // A timestamp kept as a date: a bound at noon moves to the day exactly.
+        (
+            "purchase-order",
+            "createdAt>=2024-03-01T12:00:00Z".into(),
+            &pos,
+            Box::new(|e| ms(e, "CreationDate") >= MS_2024_03_01 + 43_200_000),
+        ),
+        (
+            "purchase-order",
+            "createdAt<2024-03-01T12:00:00Z".into(),
+            &pos,
+            Box::new(|e| ms(e, "CreationDate") < MS_2024_03_01 + 43_200_000),
+        ),
+        // Decimals.
+        (
+            "inventory",
+            "quantity>1000.5".into(),
+            &stock,
+            Box::new(|e| num(e, "MatlWrhsStkQtyInMatlBaseUnit") > 1000.5),
+        ),
+        (
+            "inventory",
+            "quantity<=500.25".into(),
+            &stock,
+            Box::new(|e| num(e, "MatlWrhsStkQtyInMatlBaseUnit") <= 500.25),
+        ),
+        (
+            "inventory",
+            format!("quantity={some_quantity}"),
+            &stock,
+            Box::new(|e| text(e, "MatlWrhsStkQtyInMatlBaseUnit") == some_quantity),
+        ),
+        (
+            "inventory",
+            "locationKey!=1010/101A".into(),
+            &stock,
+            Box::new(|e| !(text(e, "Plant") == "1010" && text(e, "StorageLocation") == "101A")),
+        ),
+        (
+            "inventory",
+            "locationKey in (1010/101A, 1710/172A)".into(),
+            &stock,
+            Box::new(|e| {
+                matches!(
+                    (text(e, "Plant"), text(e, "StorageLocation")),
+                    ("1010", "101A") | ("1710", "172A")
+                )
+            }),
+        ),
+        // Statuses and flags of objects.
+        (
+            "asset",
+            "status=inactive".into(),
+            &equipment,
+            Box::new(|e| {
+                flag(e, "EquipmentIsInactive") && !flag(e, "EquipmentIsMarkedForDeletion")
+            }),
+        ),
+        (
+            "asset",
+            "status!=active".into(),
+            &equipment,
+            Box::new(|e| flag(e, "EquipmentIsInactive") || flag(e, "EquipmentIsMarkedForDeletion")),
+        ),
+        (
+            "asset",
+            "status in (active, marked-for-deletion)".into(),
+            &equipment,
+            Box::new(|e| {
+                !flag(e, "EquipmentIsInactive") || flag(e, "EquipmentIsMarkedForDeletion")
+            }),
+        ),
+        (
+            "asset",
+            "isActive!=true".into(),
+            &equipment,
+            Box::new(|e| flag(e, "EquipmentIsInactive") || flag(e, "EquipmentIsMarkedForDeletion")),
+        ),
+        (
+            "asset",
+            "serialNumber~3106".into(),
+            &equipment,
+            Box::new(|e| text(e, "ManufacturerSerialNumber").contains("3106")),
+        ),
+        (
+            "location",
+            "isActive=false".into(),
+            &locations,
+            Box::new(|e| !flag(e, "FunctionalLocationIsActive")),
+        ),
+        (
+            "location",
+            "parentKey=1010-SP-PUMP".into(),
+            &locations,
+            Box::new(|e| text(e, "SuperiorFunctionalLocation") == "1010-SP-PUMP"),
+        ),
+        (
+            "vendor",
+            "name~GmbH".into(),
+            &suppliers,
+            Box::new(|e| text(e, "SupplierName").contains("GmbH")),
+        ),
+        (
+            "vendor",
+            "createdAt<2024-01-20T00:00:00Z".into(),
+            &suppliers,
+            Box::new(|e| ms(e, "CreationDate") < 1_705_708_800_000),
+        ),
+    ];
+    let mut used = HashSet::new();
+    for (entity, filter, data, pred) in &cases {
+        let parsed = parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+        used.insert(parsed.op);
+        let mut want: Vec<String> = data
+            .iter()
+            .filter(|(_, e)| pred(e))
+            .map(|(k, _)| k.clone())
+            .collect();
+        want.sort();
+        assert!(!want.is_empty(), "{entity} {filter}: the data has matches");
+        if !filter.starts_with("key=")
+            && !filter.starts_with("scheduledAt=")
+            && !filter.starts_with("quantity=")
+        {
+            assert!(
+                want.len() < data.len(),
+                "{entity} {filter}: the data has non-matches"
+            );
+        }
+        t.sim.clear_requests();
+        let records = list_all(&t.conn, entity, vec![parsed], Vec::new(), false).await;
+        let mut got: Vec<String> = records.iter().map(|r| s(r, "key").to_owned()).collect();
+        got.sort();
+        assert_eq!(got, want, "{entity} {filter}");
+        assert!(
+            t.sim
+                .requests()
+                .iter()
+                .all(|r| r.query.as_deref().is_some_and(|q| q.contains("$filter="))),
+            "{entity} {filter}: SAP filtered"
+        );
+    }
+    assert_eq!(
+        used.len(),
+        FilterOp::ALL.len(),
+        "every operator is exercised"
+    );
+
+    // Conditions combine with `and`.
+    let both = list_all(
+        &t.conn,
+        "work-order",
+        vec![
+            parse_filter("siteKey=1710").expect("filter"),
+            parse_filter("updatedAt>=2024-03-01T00:00:00Z").expect("filter"),
+            parse_filter("title~Replace").expect("filter"),
+        ],
+        Vec::new(),
+        false,
+    )
+    .await;
+    let want = orders
+        .iter()
+        .filter(|(_, e)| {
+            text(e, "MaintenancePlanningPlant") == "1710"
+                && ms(e, "LastChangeDateTime") >= MS_2024_03_01
+                && text(e, "MaintenanceOrderDesc").contains("Replace")
+        })
+        .count();
+    assert!(want > 0);
+    assert_eq!(both.len(), want);
+
+    // What the system cannot do is refused before anything is sent.
+    t.sim.clear_requests();
+    for (entity, filter) in [
+        ("work-order", "status=open"),
+        ("work-order", "assetKey>1"),
+        ("purchase-order", "createdAt=2024-03-01T12:00:00Z"),
+        ("work-order", "title~x\u{1}"),
+    ] {
+        let parsed = match parse_filter(filter) {
+            Ok(f) => f,
+            Err(_) => Filter {
+                field: "title".into(),
+                op: FilterOp::Contains,
+                values: vec!["x\u{1}".into()],
+            },
+        };
+        let err = t
+            .conn
+            .list(
+                entity,
+                ListOptions {
+                    filters: vec![parsed],
+                    ..ListOptions::default()
+                },
+            )
+            .await
+            .expect_err(filter);
+        assert!(
+            matches!(err.adapter_error(), Some(AdapterError::Invalid(_))),
+            "{filter}: {err}"
+        );
+    }
+    assert!(t.sim.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn sap_incremental_sync_reads_what_changed_since_a_point_in_time() {
+    let t = setup_with(mid_config()).await;
+    let orders = stored(&t.sim, "MaintenanceOrder");
+    let newest = orders
+        .iter()
+        .map(|(_, e)| ms(e, "LastChangeDateTime"))
+        .max()
+        .expect("orders");
+    let since = plantwire::sdk::dates::from_unix_millis(newest).expect("rfc3339");
+    let changed = |conn: &Connection, op: &'static str| {
+        let filter = parse_filter(&format!("updatedAt{op}{since}")).expect("filter");
+        let conn = conn.clone();
+        async move {
+            let mut keys: Vec<String> =
+                list_all(&conn, "work-order", vec![filter], Vec::new(), false)
+                    .await
+                    .iter()
+                    .map(|r| s(r, "key").to_owned())
+                    .collect();
+            keys.sort();
+            keys
+        }
+    };
+    assert!(
+        changed(&t.conn, ">").await.is_empty(),
+        "nothing changed yet"
+    );
+    let at_newest: Vec<String> = orders
+        .iter()
+        .filter(|(_, e)| ms(e, "LastChangeDateTime") == newest)
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(changed(&t.conn, ">=").await, at_newest);
+    for key in ["4000003", "4000111"] {
+        t.conn
+            .update(
+                "work-order",
+                key,
+                json!({"title": "Changed for sync"}),
+                None,
+            )
+            .await
+            .expect("update");
+    }
+    assert_eq!(changed(&t.conn, ">").await, ["4000003", "4000111"]);
+    let before = changed(&t.conn, "<=").await;
+    assert_eq!(before.len(), orders.len() - 2);
+}
+
+#[tokio::test]
+async fn sap_raw_payloads_come_with_list_and_get_when_asked() {
+    let t = setup_with(mid_config()).await;
+    let page = t
+        .conn
+        .list(
+            "purchase-order",
+            ListOptions {
+                page_size: Some(7),
+                include_raw: true,
+                fields: vec!["orderDate".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(page.records.len(), 7);
+    for r in &page.records {
+        let key = s(r, "key");
+        let raw = r["raw"].as_object().expect("raw object");
+        assert_eq!(raw["PurchaseOrder"], key);
+        let stored = t.sim.entity("A_PurchaseOrder", &[key]).expect("stored");
+        assert_eq!(raw["Supplier"], stored["Supplier"], "SAP's own fields");
+        assert_eq!(
+            raw["PurchaseOrderDate"],
+            format!("/Date({})/", ms(&stored, "PurchaseOrderDate")),
+            "as SAP sent it"
+        );
+        assert!(raw["__metadata"]["uri"].is_string());
+        let items = raw["to_PurchaseOrderItem"]["results"]
+            .as_array()
+            .expect("items");
+        let stored_items = t
+            .sim
+            .keys("A_PurchaseOrderItem")
+            .iter()
+            .filter(|k| k[0] == key)
+            .count();
+        assert_eq!(items.len(), stored_items);
+        // The unified selection still applies to the unified fields.
+        let mut names: Vec<&str> = r.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["key", "orderDate", "raw"]);
+    }
+    // Without include_raw there is no raw.
+    let plain = t.conn.list("purchase-order", opts(3)).await.expect("list");
+    assert!(plain.records.iter().all(|r| !r.contains_key("raw")));
+
+    let with = t
+        .conn
+        .get_with("work-order", "4000004", true)
+        .await
+        .expect("get");
+    let raw = with["raw"].as_object().expect("raw");
+    let stored = t
+        .sim
+        .entity("MaintenanceOrder", &["4000004"])
+        .expect("stored");
+    assert_eq!(raw["MaintenanceOrderDesc"], stored["MaintenanceOrderDesc"]);
+    assert_eq!(raw["SystemStatusText"], with["nativeStatus"]);
+    assert_eq!(raw["__metadata"]["etag"], with["concurrencyToken"]);
+    let without = t.conn.get("work-order", "4000004").await.expect("get");
+    assert!(!without.contains_key("raw"));
+    let mut rest = with.clone();
+    rest.remove("raw");
+    assert_eq!(rest, without);
+}
+
+#[tokio::test]
+async fn sap_field_selection_becomes_select_and_keeps_expanded_items() {
+    let t = setup_with(mid_config()).await;
+    t.sim.clear_requests();
+    let page = t
+        .conn
+        .list(
+            "work-order",
+            ListOptions {
+                page_size: Some(20),
+                fields: vec!["title".into(), "updatedAt".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list");
+    let q = t
+        .sim
+        .requests()
+        .pop()
+        .and_then(|r| r.query)
+        .unwrap_or_default();
+    assert!(
+        q.contains("$select=MaintenanceOrder,MaintenanceOrderDesc,LastChangeDateTime"),
+        "{q}"
+    );
+    for r in &page.records {
+        let stored = t
+            .sim
+            .entity("MaintenanceOrder", &[s(r, "key")])
+            .expect("stored");
+        assert_eq!(r["title"], stored["MaintenanceOrderDesc"]);
+        let mut names: Vec<&str> = r.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["key", "title", "updatedAt"]);
+    }
+    // Line items come through $select with the navigation property, and $expand.
+    t.sim.clear_requests();
+    let page = t
+        .conn
+        .list(
+            "purchase-order",
+            ListOptions {
+                page_size: Some(10),
+                fields: vec!["lineItems".into(), "status".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list");
+    let q = t
+        .sim
+        .requests()
+        .pop()
+        .and_then(|r| r.query)
+        .unwrap_or_default();
+    assert!(
+        q.contains("$select=PurchaseOrder,to_PurchaseOrderItem,"),
+        "{q}"
+    );
+    assert!(q.contains("$expand=to_PurchaseOrderItem"), "{q}");
+    for r in &page.records {
+        let key = s(r, "key");
+        let want = t
+            .sim
+            .keys("A_PurchaseOrderItem")
+            .iter()
+            .filter(|k| k[0] == key)
+            .count();
+        assert_eq!(r["lineItems"].as_array().map(Vec::len), Some(want), "{key}");
+        assert!(r["status"].is_string());
+    }
+    // A selection without line items does not expand them.
+    t.sim.clear_requests();
+    t.conn
+        .list(
+            "purchase-order",
+            ListOptions {
+                page_size: Some(10),
+                fields: vec!["orderDate".into()],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list");
+    let q = t
+        .sim
+        .requests()
+        .pop()
+        .and_then(|r| r.query)
+        .unwrap_or_default();
+    assert!(
+        q.contains("$select=PurchaseOrder,PurchaseOrderDate") && !q.contains("$expand"),
+        "{q}"
+    );
+}
+
+#[tokio::test]
+async fn sap_custom_fields_carry_the_customers_extension_fields() {
+    let t = setup_with(mid_config()).await;
+    let info = t.conn.info().clone();
+    let note = info
+        .entity("work-order")
+        .and_then(|e| e.field("customFields"))
+        .and_then(|f| f.note.clone())
+        .unwrap_or_default();
+    assert!(note.contains("YY1_") && note.contains("ZZ1_"), "{note}");
+    let orders = list_all(
+        &t.conn,
+        "work-order",
+        Vec::new(),
+        vec!["customFields".into()],
+        false,
+    )
+    .await;
+    assert_eq!(orders.len(), t.sim.count("MaintenanceOrder"));
+    let mut with_permit = 0;
+    for r in &orders {
+        let stored = t
+            .sim
+            .entity("MaintenanceOrder", &[s(r, "key")])
+            .expect("stored");
+        let custom = r["customFields"].as_object().expect("customFields");
+        let permit = text(&stored, "YY1_SafetyPermit_ORD");
+        if permit.is_empty() {
+            assert!(
+                !custom.contains_key("YY1_SafetyPermit_ORD"),
+                "initial values are left out"
+            );
+        } else {
+            with_permit += 1;
+            assert_eq!(custom["YY1_SafetyPermit_ORD"], permit);
+        }
+        assert_eq!(
+            custom["ZZ1_ShutdownRequired_ORD"],
+            stored["ZZ1_ShutdownRequired_ORD"]
+        );
+        assert_eq!(
+            custom["MaintenanceOrderType"],
+            stored["MaintenanceOrderType"]
+        );
+    }
+    assert!(with_permit > 0 && with_permit < orders.len());
+    // Dates become RFC 3339; the purchase order's Plant (from its items) stays beside them.
+    let pos = list_all(
+        &t.conn,
+        "purchase-order",
+        Vec::new(),
+        vec!["customFields".into()],
+        false,
+    )
+    .await;
+    let mut dated = 0;
+    for r in &pos {
+        let stored = t
+            .sim
+            .entity("A_PurchaseOrder", &[s(r, "key")])
+            .expect("stored");
+        let custom = r["customFields"].as_object().expect("customFields");
+        match stored.get("YY1_ContractDate_PDH").and_then(Value::as_i64) {
+            Some(at) => {
+                dated += 1;
+                let want = plantwire::sdk::dates::from_unix_millis(at).expect("rfc3339");
+                assert_eq!(custom["YY1_ContractDate_PDH"], want.as_str());
+                assert_eq!(custom["YY1_ProjectCode_PDH"], stored["YY1_ProjectCode_PDH"]);
+            }
+            None => assert!(!custom.contains_key("YY1_ContractDate_PDH")),
+        }
+        assert!(custom["Plant"].is_string());
+    }
+    assert!(dated > 0);
+    let asset = t.conn.get("asset", "10000002").await.expect("asset");
+    assert_eq!(asset["customFields"]["YY1_CriticalityClass_EQU"], "B");
+    // Extension fields are read here, not written: refused before anything is sent.
+    t.sim.clear_requests();
+    let err = t
+        .conn
+        .update(
+            "work-order",
+            "4000001",
+            json!({"customFields": {"YY1_SafetyPermit_ORD": "SP-9"}}),
+            None,
+        )
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err.adapter_error(), Some(AdapterError::Invalid(_))),
+        "{err}"
+    );
+    assert_eq!(requests_matching(&t.sim, "PATCH", "MaintenanceOrder"), 0);
 }

@@ -866,3 +866,211 @@ async fn sap_malformed_answers_are_injected_on_request() {
     assert!(!text.contains(&format!("--{boundary}")), "{text}");
     assert!(text.contains("HTTP/1.1 201 Created"));
 }
+
+impl Api {
+    /// Every entity a collection query selects, following `__next`.
+    async fn all(&self, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut page = self.get(path).await;
+        loop {
+            assert_eq!(page.status, 200, "{path}: {}", page.text);
+            let body = page.json();
+            out.extend(body["d"]["results"].as_array().cloned().expect("results"));
+            let Some(next) = body["d"]["__next"].as_str() else {
+                break;
+            };
+            let rest = next
+                .strip_prefix(&self.sim.base_url())
+                .expect("same service")
+                .to_owned();
+            page = self.get(&rest).await;
+        }
+        out
+    }
+}
+
+/// Which records a filter should select, computed from the records themselves.
+type Pred<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
+fn keys_of(rows: &[Value], key: &str) -> Vec<String> {
+    rows.iter()
+        .map(|r| r[key].as_str().expect("key").to_owned())
+        .collect()
+}
+
+/// `/Date(ms)/` or `/Date(ms+0000)/` as milliseconds.
+fn wire_ms(v: &Value) -> i64 {
+    let text = v.as_str().expect("date");
+    let inner = text
+        .strip_prefix("/Date(")
+        .and_then(|t| t.strip_suffix(")/"))
+        .expect("date form");
+    inner
+        .split(['+', '-'])
+        .next()
+        .and_then(|d| d.parse().ok())
+        .expect("ms")
+}
+
+#[tokio::test]
+async fn sap_filter_operators_are_evaluated_like_gateway() {
+    let api = Api::start(small()).await;
+    let orders_path = "/API_MAINTENANCEORDER/MaintenanceOrder";
+    let orders = api.all(orders_path).await;
+    assert_eq!(orders.len(), 250);
+    let expect = |pred: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        let kept: Vec<Value> = orders.iter().filter(|o| pred(o)).cloned().collect();
+        keys_of(&kept, "MaintenanceOrder")
+    };
+    let api = &api;
+    let filtered = |filter: &str| {
+        let path = format!("{orders_path}?$filter={}", url_encode(filter));
+        async move { keys_of(&api.all(&path).await, "MaintenanceOrder") }
+    };
+    let s = |o: &Value, k: &str| o[k].as_str().unwrap_or("").to_owned();
+
+    // Comparisons on text compare characters; `ne` keeps the rest.
+    let cases: Vec<(&str, Pred<'_>)> = vec![
+        (
+            "MainWorkCenter ne 'MECHANIK'",
+            Box::new(|o| s(o, "MainWorkCenter") != "MECHANIK"),
+        ),
+        (
+            "MaintenanceOrder lt '4000010'",
+            Box::new(|o| s(o, "MaintenanceOrder").as_str() < "4000010"),
+        ),
+        (
+            "MaintenanceOrder le '4000010'",
+            Box::new(|o| s(o, "MaintenanceOrder").as_str() <= "4000010"),
+        ),
+        (
+            "MaintenanceOrder gt '4000240'",
+            Box::new(|o| s(o, "MaintenanceOrder").as_str() > "4000240"),
+        ),
+        (
+            "MaintenanceOrder ge '4000240'",
+            Box::new(|o| s(o, "MaintenanceOrder").as_str() >= "4000240"),
+        ),
+        (
+            "MainWorkCenter ge 'INSTRUM'",
+            Box::new(|o| s(o, "MainWorkCenter").as_str() >= "INSTRUM"),
+        ),
+        (
+            "(MaintPriority eq '1' or MaintPriority eq '4')",
+            Box::new(|o| ["1", "4"].contains(&s(o, "MaintPriority").as_str())),
+        ),
+        (
+            "substringof('seal',MaintenanceOrderDesc) eq true",
+            Box::new(|o| s(o, "MaintenanceOrderDesc").contains("seal")),
+        ),
+        // Case-sensitive, as SAP's pattern match.
+        (
+            "substringof('SEAL',MaintenanceOrderDesc) eq true",
+            Box::new(|_| false),
+        ),
+        (
+            "LastChangeDateTime ge datetimeoffset'2024-03-01T00:00:00Z' and LastChangeDateTime lt datetimeoffset'2024-04-01T08:00:00Z'",
+            Box::new(|o| {
+                let t = wire_ms(&o["LastChangeDateTime"]);
+                (1_709_251_200_000..1_711_958_400_000).contains(&t)
+            }),
+        ),
+        (
+            "LatestAcceptableCompletionDate le datetime'2024-02-01T00:00:00'",
+            Box::new(|o| wire_ms(&o["LatestAcceptableCompletionDate"]) <= 1_706_745_600_000),
+        ),
+        // Extension fields are properties like any other.
+        (
+            "YY1_SafetyPermit_ORD ne ''",
+            Box::new(|o| !s(o, "YY1_SafetyPermit_ORD").is_empty()),
+        ),
+        (
+            "ZZ1_ShutdownRequired_ORD eq true",
+            Box::new(|o| o["ZZ1_ShutdownRequired_ORD"] == true),
+        ),
+    ];
+    for (filter, pred) in &cases {
+        let want = expect(pred.as_ref());
+        let got = filtered(filter).await;
+        assert_eq!(got, want, "{filter}");
+    }
+    // Something was selected and something left out by the interesting ones.
+    let some = filtered("substringof('seal',MaintenanceOrderDesc) eq true").await;
+    assert!(!some.is_empty() && some.len() < 250);
+    let permits = filtered("YY1_SafetyPermit_ORD ne ''").await;
+    assert!(!permits.is_empty() && permits.len() < 250);
+
+    // Quotes are doubled inside literals; a lone quote is a syntax error.
+    assert!(
+        filtered("substringof('O''Neil',MaintenanceOrderDesc) eq true")
+            .await
+            .is_empty()
+    );
+    for bad in [
+        "MaintenanceOrderDesc eq 'O'Neil'",
+        "LatestAcceptableCompletionDate le datetimeoffset'2024-02-01T00:00:00Z'",
+        "LastChangeDateTime ge '2024-01-01'",
+        "substringof('x',SystemStatusText) eq true",
+    ] {
+        let r = api
+            .get(&format!("{orders_path}?$filter={}", url_encode(bad)))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+
+    // Decimals compare by value, digit for digit.
+    let stock_path = "/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod";
+    let stock = api.all(stock_path).await;
+    let qty = |r: &Value| -> f64 {
+        r["MatlWrhsStkQtyInMatlBaseUnit"]
+            .as_str()
+            .and_then(|q| q.parse().ok())
+            .expect("qty")
+    };
+    for (filter, pred) in [
+        (
+            "MatlWrhsStkQtyInMatlBaseUnit gt 1000.5M",
+            Box::new(|q: f64| q > 1000.5) as Box<dyn Fn(f64) -> bool>,
+        ),
+        (
+            "MatlWrhsStkQtyInMatlBaseUnit le 500M",
+            Box::new(|q: f64| q <= 500.0),
+        ),
+    ] {
+        let got = api
+            .all(&format!("{stock_path}?$filter={}", url_encode(filter)))
+            .await;
+        let want = stock.iter().filter(|r| pred(qty(r))).count();
+        assert_eq!(got.len(), want, "{filter}");
+        assert!(want > 0 && want < stock.len(), "{filter}");
+    }
+
+    // $select leaves an expanded navigation out unless it names it.
+    let po = api
+        .get("/API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder?$top=2&$expand=to_PurchaseOrderItem&$select=PurchaseOrder,YY1_ProjectCode_PDH")
+        .await
+        .json();
+    let first = &po["d"]["results"][0];
+    assert!(first.get("to_PurchaseOrderItem").is_none(), "{first}");
+    assert!(first.get("YY1_ProjectCode_PDH").is_some());
+    assert!(first.get("Supplier").is_none());
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'\''
+            | b'('
+            | b')'
+            | b','
+            | b':' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

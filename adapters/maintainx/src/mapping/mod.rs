@@ -19,7 +19,9 @@ pub mod work_order;
 
 use plantwire_sdk::contract::{EntityInfo, FieldFlags, FieldType};
 use plantwire_sdk::dates;
-use plantwire_sdk::model::{parse_record, to_json};
+use plantwire_sdk::model::{
+    Asset, Material, Party, PurchaseOrder, WorkOrder, parse_record, to_json,
+};
 use plantwire_sdk::{AdapterError, FieldError};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -72,14 +74,42 @@ pub const ASSET_STATUSES: &[(&str, &str)] = &[
 
 /// Maps one MaintainX record of `res` to unified JSON text.
 pub fn to_unified(res: Resource, native: &Value) -> String {
+    to_unified_with(res, native, false)
+}
+
+/// Maps one MaintainX record of `res` to unified JSON text; with `include_raw`, the record
+/// carries `native` itself (MaintainX's record as it was sent) under `raw`.
+pub fn to_unified_with(res: Resource, native: &Value, include_raw: bool) -> String {
+    let raw = include_raw.then(|| native.clone());
     match res {
-        Resource::WorkOrder => to_json(&work_order::from_native(native)),
-        Resource::Asset => to_json(&asset::from_native(native)),
-        Resource::PurchaseOrder => to_json(&purchase_order::from_native(native)),
-        Resource::Part => to_json(&material::from_native(native)),
-        Resource::Location => to_json(&party::location_from_native(native)),
-        Resource::Vendor => to_json(&party::vendor_from_native(native)),
-        Resource::User => to_json(&party::user_from_native(native)),
+        Resource::WorkOrder => to_json(&WorkOrder {
+            raw,
+            ..work_order::from_native(native)
+        }),
+        Resource::Asset => to_json(&Asset {
+            raw,
+            ..asset::from_native(native)
+        }),
+        Resource::PurchaseOrder => to_json(&PurchaseOrder {
+            raw,
+            ..purchase_order::from_native(native)
+        }),
+        Resource::Part => to_json(&Material {
+            raw,
+            ..material::from_native(native)
+        }),
+        Resource::Location => to_json(&Party {
+            raw,
+            ..party::location_from_native(native)
+        }),
+        Resource::Vendor => to_json(&Party {
+            raw,
+            ..party::vendor_from_native(native)
+        }),
+        Resource::User => to_json(&Party {
+            raw,
+            ..party::user_from_native(native)
+        }),
     }
 }
 

@@ -28,6 +28,87 @@ use crate::structures::Os;
 
 /// The name of the field carrying `_rowstamp`.
 pub const CONCURRENCY_TOKEN: &str = "concurrencyToken";
+/// The name of the field carrying the attributes the adapter does not map.
+pub const CUSTOM_FIELDS: &str = "customFields";
+/// The name of the field carrying Maximo's own record.
+pub const RAW: &str = "raw";
+
+/// What a read returns beyond the mapped fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// `customFields`: the attributes of the record the adapter does not map.
+    pub custom: bool,
+    /// `raw`: the record as Maximo sent it.
+    pub raw: bool,
+}
+
+/// The attributes of Maximo record `native` of `os` that the adapter does not map to a
+/// unified field, by Maximo's (lower-case) name: standard ones (`worktype`, `wopriority`,
+/// `orgid`, …) and those a customer added to the object (Database Configuration) alike.
+/// Only plain values count: API metadata (`href`, `_rowstamp`, `localref`, `*_collectionref`,
+/// domain descriptions `<attr>_description` and `<attr>_maxvalue`, aliases), child objects,
+/// related objects and nulls are left out.
+pub fn custom_fields(os: Os, native: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    let Some(record) = native.as_object() else {
+        return out;
+    };
+    let mapped = os.mapped_attrs();
+    let derived = |name: &str| {
+        ["_description", "_maxvalue"].iter().any(|suffix| {
+            name.strip_suffix(suffix)
+                .is_some_and(|base| record.contains_key(base))
+        })
+    };
+    for (name, value) in record {
+        let plain = matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        if !plain
+            || mapped.contains(&name.as_str())
+            || os.pk().contains(&name.as_str())
+            || name == "href"
+            || name == "localref"
+            || name.starts_with('_')
+            || name.contains('$')
+            || name.ends_with("_collectionref")
+            || derived(name)
+        {
+            continue;
+        }
+        out.insert(name.clone(), value.clone());
+    }
+    out
+}
+
+/// [`to_unified`] plus what `extras` asks for: `customFields` and `raw` (the record as sent).
+pub fn to_unified_with(os: Os, native: &Value, extras: Extras) -> String {
+    let mut json = to_unified(os, native);
+    if extras.custom {
+        append(
+            &mut json,
+            CUSTOM_FIELDS,
+            &Value::Object(custom_fields(os, native)),
+        );
+    }
+    if extras.raw {
+        append(&mut json, RAW, native);
+    }
+    json
+}
+
+/// Appends `"name": value` to the JSON object text `json`.
+fn append(json: &mut String, name: &str, value: &Value) {
+    if !json.ends_with('}') {
+        return;
+    }
+    json.pop();
+    if json.len() > 1 {
+        json.push(',');
+    }
+    json.push_str(&Value::String(name.to_owned()).to_string());
+    json.push(':');
+    json.push_str(&value.to_string());
+    json.push('}');
+}
 
 /// Maps one Maximo member of `os` to unified JSON text (fields in the unified struct's order,
 /// `concurrencyToken` last).
@@ -43,16 +124,8 @@ pub fn to_unified(os: Os, native: &Value) -> String {
     };
     if crate::describe::entity(os).concurrency_token
         && let Some(stamp) = text_of(native, "_rowstamp")
-        && json.ends_with('}')
     {
-        json.pop();
-        if json.len() > 1 {
-            json.push(',');
-        }
-        json.push_str(&format!(
-            "\"{CONCURRENCY_TOKEN}\":{}}}",
-            Value::String(stamp)
-        ));
+        append(&mut json, CONCURRENCY_TOKEN, &Value::String(stamp));
     }
     json
 }
@@ -512,5 +585,59 @@ pub(crate) mod testing {
     pub(crate) fn sorted(mut v: Vec<String>) -> Vec<String> {
         v.sort();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn custom_fields_are_the_plain_attributes_the_adapter_does_not_map() {
+        let native = json!({
+            "href": "http://host/maximo/oslc/os/mxapiasset/_MTE0MzAvQkVERk9SRA--",
+            "_rowstamp": "1207",
+            "_imagelibref": "http://host/maximo/oslc/images/109",
+            "assetnum": "11430",
+            "siteid": "BEDFORD",
+            "description": "Pump",
+            "status": "OPERATING",
+            "status_description": "Operating",
+            "status_maxvalue": "OPERATING",
+            "assetmeter_collectionref": "http://host/x",
+            "$alias_this_attr$location": "BR230",
+            "location": {"description": "Boiler room"},
+            "assetmeter": [{"metername": "RUNHOURS"}],
+            "excriticality": 4,
+            "exinspection_description": "customer text with no base attribute",
+            "isrunning": true,
+            "installdate": "2019-05-01T00:00:00-04:00",
+            "vendor": null
+        });
+        assert_eq!(
+            Value::Object(custom_fields(Os::Asset, &native)),
+            json!({
+                "excriticality": 4,
+                "exinspection_description": "customer text with no base attribute",
+                "isrunning": true,
+                "installdate": "2019-05-01T00:00:00-04:00"
+            })
+        );
+        let with = to_unified_with(
+            Os::Asset,
+            &native,
+            Extras {
+                custom: true,
+                raw: true,
+            },
+        );
+        let with: Value = serde_json::from_str(&with).unwrap();
+        assert_eq!(with["raw"], native);
+        assert_eq!(with["customFields"]["excriticality"], 4);
+        assert_eq!(with["concurrencyToken"], "1207");
+        let plain: Value =
+            serde_json::from_str(&to_unified_with(Os::Asset, &native, Extras::default())).unwrap();
+        assert!(plain.get("raw").is_none() && plain.get("customFields").is_none());
     }
 }

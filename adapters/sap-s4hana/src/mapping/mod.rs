@@ -10,7 +10,8 @@
 //!   checked so that nothing is silently cut or rounded.
 //!
 //! Field by field, per entity (`customFields` carries SAP fields without a unified
-//! counterpart, by their SAP names):
+//! counterpart, by their SAP names, and the customer's extension fields `YY1_…` / `ZZ1_…`,
+//! read-only):
 //!
 //! | unified | work-order (`MaintenanceOrder`) | asset (`Equipment`) | location (`FunctionalLocation`) |
 //! |---|---|---|---|
@@ -262,7 +263,7 @@ pub fn unified_field(res: Resource, native: &str) -> Option<String> {
     if let Some(s) = simple_fields(res).iter().find(|s| s.native == native) {
         return Some(s.field.to_owned());
     }
-    if custom_fields(res).iter().any(|(n, ..)| *n == native) {
+    if custom_fields(res).iter().any(|(n, ..)| *n == native) || crate::query::is_extension(native) {
         return Some(format!("customFields.{native}"));
     }
     match (res, native) {

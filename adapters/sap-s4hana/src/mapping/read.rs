@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Conv, PO_STATUSES, PRIORITIES, custom_fields, simple_fields};
 use crate::odata::{date_as_timestamp, date_of, decimal_of, etag, expanded, timestamp_of};
+use crate::query::is_extension;
 use crate::resources::{Resource, STOCK_KEYS, stock_key};
 
 /// A non-empty string property (SAP writes initial values as `""`).
@@ -55,9 +56,28 @@ fn convert(entity: &Map<String, Value>, native: &str, conv: Conv) -> Option<Valu
     }
 }
 
-/// The SAP properties under `customFields` that have a value.
+/// A customer extension field's value as the unified record carries it: `/Date(ms)/` as
+/// RFC 3339 UTC, other values as SAP sent them; `None` for an initial value.
+fn extension_value(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) if s.starts_with("/Date(") => timestamp_of(value).map(Value::String),
+        Value::String(_) | Value::Bool(_) | Value::Number(_) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// The SAP properties under `customFields` that have a value: the entity's listed SAP fields,
+/// then the customer's extension fields (`YY1_…`, `ZZ1_…`).
 fn customs(res: Resource, entity: &Map<String, Value>) -> Option<Value> {
     let mut out = Map::new();
+    for (name, value) in entity {
+        if is_extension(name)
+            && let Some(v) = extension_value(value)
+        {
+            out.insert(name.clone(), v);
+        }
+    }
     for (name, ..) in custom_fields(res) {
         match entity.get(*name) {
             // Initial values: "" for text, all zeros for numeric text (NUMC).
@@ -265,6 +285,16 @@ pub fn to_unified(res: Resource, entity: &Map<String, Value>) -> Map<String, Val
         && let Some(tag) = etag(entity)
     {
         out.insert("concurrencyToken".into(), json!(tag));
+    }
+    out
+}
+
+/// One SAP entity as a unified record, with SAP's own entity under `raw` when `raw` asks for
+/// it (as SAP returned it: `__metadata`, `/Date(ms)/` dates, decimal strings, expanded items).
+pub fn record(res: Resource, entity: &Map<String, Value>, raw: bool) -> Map<String, Value> {
+    let mut out = to_unified(res, entity);
+    if raw {
+        out.insert("raw".into(), Value::Object(entity.clone()));
     }
     out
 }

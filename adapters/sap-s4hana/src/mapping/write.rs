@@ -221,6 +221,16 @@ fn customs(
     for (k, v) in map {
         let path = format!("customFields.{k}");
         let Some((_, max, _, updatable)) = spec.iter().find(|(n, ..)| n == k) else {
+            if crate::query::is_extension(k) {
+                errors.push(err(
+                    path,
+                    format!(
+                        "`{k}` is a customer extension field: this adapter version reads \
+                         extension fields but does not write them"
+                    ),
+                ));
+                continue;
+            }
             let known: Vec<&str> = spec.iter().map(|(n, ..)| *n).collect();
             errors.push(err(
                 path,

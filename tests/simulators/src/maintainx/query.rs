@@ -662,6 +662,183 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::now_ms;
+    use crate::maintainx::seed::SeedPlan;
+
+    fn store() -> Store {
+        Store::new(SeedPlan {
+            work_orders: 300,
+            assets: 60,
+            parts: 40,
+            purchase_orders: 30,
+            locations: 12,
+            vendors: 8,
+            users: 12,
+        })
+    }
+
+    /// The ids `GET /<kind>?<query>` returns, every page followed.
+    fn listed(store: &Store, kind: Kind, query: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let raw = format!("limit=200&{query}{cursor}");
+            let q = ListQuery::parse(kind, Some(&raw)).expect("valid query");
+            let (records, more) = page(store, kind, &q, now_ms());
+            out.extend(records.iter().filter_map(|r| u64_field(r, "id")));
+            match (more, records.last()) {
+                (true, Some(last)) => cursor = format!("&cursor={}", q.cursor_after(last)),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The ids of `kind` meeting `keep`, computed from the stored records directly.
+    fn expected(store: &Store, kind: Kind, keep: impl Fn(&Record) -> bool) -> Vec<u64> {
+        store
+            .ids_ascending(kind, None)
+            .filter(|id| store.get(kind, *id).is_some_and(|r| keep(&r)))
+            .collect()
+    }
+
+    fn ms(r: &Record, field: &str) -> i64 {
+        str_field(r, field).and_then(parse_ms).expect("a time")
+    }
+
+    #[test]
+    fn time_ranges_are_inclusive_on_both_ends() {
+        let s = store();
+        for kind in [
+            Kind::WorkOrder,
+            Kind::Asset,
+            Kind::Part,
+            Kind::PurchaseOrder,
+        ] {
+            for field in ["updatedAt", "createdAt"] {
+                let mut times: Vec<(i64, String)> = s
+                    .ids_ascending(kind, None)
+                    .filter_map(|id| s.get(kind, id))
+                    .map(|r| {
+                        (
+                            ms(&r, field),
+                            str_field(&r, field).unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect();
+                times.sort();
+                let (lo, lo_text) = times[times.len() / 4].clone();
+                let (hi, hi_text) = times[times.len() * 3 / 4].clone();
+                let upcoming = if kind == Kind::WorkOrder {
+                    "show_upcoming=true&"
+                } else {
+                    ""
+                };
+                let got = listed(
+                    &s,
+                    kind,
+                    &format!("{upcoming}{field}[gte]={lo_text}&{field}[lte]={hi_text}"),
+                );
+                let want = expected(&s, kind, |r| (lo..=hi).contains(&ms(r, field)));
+                assert!(!want.is_empty(), "{kind:?} {field}");
+                assert_eq!(got, want, "{kind:?} {field}");
+                // A bound one millisecond past a record's time leaves that record out.
+                let past = crate::clock::format_ms(lo + 1);
+                let got = listed(&s, kind, &format!("{upcoming}{field}[gte]={past}"));
+                let want = expected(&s, kind, |r| ms(r, field) > lo);
+                assert_eq!(got, want, "{kind:?} {field} > {lo_text}");
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_and_not_parameters_select_as_documented() {
+        let s = store();
+        let wo = Kind::WorkOrder;
+        let asset = |r: &Record| u64_field(r, "assetId");
+        let location = |r: &Record| u64_field(r, "locationId");
+        let some_asset = expected(&s, wo, |r| asset(r).is_some())
+            .first()
+            .and_then(|id| s.get(wo, *id))
+            .and_then(|r| asset(&r))
+            .expect("a work order with an asset");
+        let some_location = expected(&s, wo, |r| location(r).is_some())
+            .last()
+            .and_then(|id| s.get(wo, *id))
+            .and_then(|r| location(&r))
+            .expect("a work order with a location");
+        type Keep = Box<dyn Fn(&Record) -> bool>;
+        let cases: Vec<(String, Keep)> = vec![
+            (
+                "statuses=OPEN&statuses=ON_HOLD".into(),
+                Box::new(|r| matches!(str_field(r, "status"), Some("OPEN" | "ON_HOLD"))),
+            ),
+            (
+                "priorities=NONE&priorities=HIGH".into(),
+                Box::new(|r| matches!(str_field(r, "priority"), Some("NONE" | "HIGH"))),
+            ),
+            (
+                format!("assets={some_asset}&assets=999999"),
+                Box::new(move |r| asset(r) == Some(some_asset)),
+            ),
+            // "none of the provided assets": work orders without an asset stay.
+            (
+                format!("notAssets={some_asset}"),
+                Box::new(move |r| asset(r) != Some(some_asset)),
+            ),
+            (
+                format!("notLocations={some_location}&statuses=DONE"),
+                Box::new(move |r| {
+                    location(r) != Some(some_location) && str_field(r, "status") == Some("DONE")
+                }),
+            ),
+        ];
+        for (query, keep) in cases {
+            let got = listed(&s, wo, &format!("show_upcoming=true&{query}"));
+            let want = expected(&s, wo, |r| keep(r));
+            assert!(!want.is_empty(), "{query}");
+            assert_eq!(got, want, "{query}");
+        }
+        assert!(
+            expected(&s, wo, |r| asset(r).is_none())
+                .iter()
+                .all(|id| listed(
+                    &s,
+                    wo,
+                    &format!("show_upcoming=true&notAssets={some_asset}")
+                )
+                .contains(id)),
+            "work orders without an asset pass notAssets"
+        );
+
+        let makes: Vec<String> = s
+            .ids_ascending(Kind::Asset, None)
+            .filter_map(|id| s.get(Kind::Asset, id))
+            .filter_map(|r| str_field(&r, "manufacturer").map(str::to_string))
+            .collect();
+        let (a, b) = (makes[0].clone(), makes[makes.len() - 1].clone());
+        let got = listed(
+            &s,
+            Kind::Asset,
+            &format!("manufacturer={a}&manufacturer={b}").replace(' ', "%20"),
+        );
+        let want = expected(&s, Kind::Asset, |r| {
+            str_field(r, "manufacturer").is_some_and(|m| m == a || m == b)
+        });
+        assert_eq!(got, want);
+
+        let user = s.get(
+            Kind::User,
+            s.ids_ascending(Kind::User, None).nth(3).unwrap_or(0),
+        );
+        let email = user
+            .as_ref()
+            .and_then(|u| str_field(u, "email"))
+            .expect("an email")
+            .to_string();
+        let got = listed(&s, Kind::User, &format!("email={}", email.to_uppercase()));
+        assert_eq!(got.len(), 1, "emails match without regard to case");
+    }
 
     #[test]
     fn base64url_round_trips() {

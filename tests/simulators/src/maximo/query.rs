@@ -6,7 +6,7 @@
 //! * `attr = "text"`, `attr != "text"`, `attr > 10`, `>=`, `<`, `<=`; strings and ISO dates in
 //!   double quotes, numbers bare, booleans `1`/`0` or `true`/`false`;
 //! * a `%` inside a quoted value makes the condition a case-insensitive LIKE
-//!   (`description="%pump%"`);
+//!   (`description="%pump%"`), in which `_` stands for any one character, as in SQL;
 //! * `attr="*"` is "not null", `attr!="*"` is "null";
 //! * `attr in ["A","B"]` is a set; `attr!="[A,B]"` is "not in" (text attributes only).
 //!
@@ -367,29 +367,36 @@ fn format_number(n: f64) -> String {
     }
 }
 
-/// SQL LIKE with `%` only (both sides already lower-cased).
+/// SQL LIKE (both sides already lower-cased): `%` is any run of characters, `_` any one
+/// character, as in the SQL Maximo generates for a quoted value with `%` [U: whether Maximo
+/// escapes `_` is not documented; the databases it runs on read it as a wildcard].
 fn like(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('%').collect();
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if part.is_empty() {
-            continue;
-        }
-        if i == 0 {
-            let Some(after) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = after;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Positions in `p` and `t`, and where to resume after the last `%`.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        match p.get(i) {
+            Some('%') => {
+                star = Some((i, j));
+                i += 1;
             }
+            Some(c) if *c == '_' || *c == t[j] => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si + 1;
+                    j = sj + 1;
+                    star = Some((si, sj + 1));
+                }
+                None => return false,
+            },
         }
     }
-    true
+    p[i..].iter().all(|c| *c == '%')
 }
 
 /// A parsed `oslc.select`.
@@ -413,11 +420,22 @@ impl Select {
         if text == "*" {
             return Ok(Select::All);
         }
-        let mut attrs = Vec::new();
+        let mut attrs: Vec<String> = Vec::new();
         let mut children = Vec::new();
         for part in split_top(text) {
             let part = part.trim().to_ascii_lowercase();
             if part.is_empty() {
+                continue;
+            }
+            if part == "*" {
+                // Among other terms `*` is every persistent attribute of the main object; the
+                // long description is not one (it is named when wanted), nor are children.
+                for a in os.attrs() {
+                    if a.name != "description_longdescription" && !attrs.iter().any(|x| x == a.name)
+                    {
+                        attrs.push(a.name.to_owned());
+                    }
+                }
                 continue;
             }
             if let Some((name, rest)) = part.split_once('{') {
@@ -626,5 +644,26 @@ mod tests {
         assert!(OrderBy::parse(Os::WorkOrder, "-location.description").is_err());
         assert!(like("%pump%", "replace seal on pump p-1"));
         assert!(!like("pump%", "replace pump"));
+        assert!(like("%p_mp%", "replace pump"));
+        assert!(like("%p_mp%", "pxmp"));
+        assert!(!like("%p_mp%", "pmp"));
+        assert!(like("a%b%c", "aXbYbc"));
+        assert!(!like("a%b%c", "aXbYb"));
+        assert!(like("%", ""));
+        assert!(like("%%x%", "yx"));
+        assert!(!like("_", ""));
+        assert!(like("%é%", "café"));
+        let s = Select::parse(Os::WorkOrder, "*,description_longdescription").unwrap();
+        let Select::Some { attrs, .. } = s else {
+            panic!("a selection")
+        };
+        assert!(attrs.iter().any(|a| a == "exsafetyclass"));
+        assert_eq!(
+            attrs
+                .iter()
+                .filter(|a| a.as_str() == "description_longdescription")
+                .count(),
+            1
+        );
     }
 }

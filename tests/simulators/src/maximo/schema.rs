@@ -1,5 +1,9 @@
 //! The object structures the simulator serves: their primary keys (in rest-id order), their
 //! attributes and types, which attributes Maximo fills in itself, and the status domains.
+//! Work orders and assets carry one attribute each that a customer added to the object in
+//! Database Configuration (`exsafetyclass`, `excriticality`, with the customer's `ex`
+//! prefix): an MXAPI object structure carries every persistent attribute of its main object,
+//! customer-added ones included.
 //!
 //! Names follow Maximo's own (lower-case in lean JSON). Primary-key orders follow the rest ids
 //! the IBM REST API guide and IBM's Maximo Mobile fixtures show: work orders encode
@@ -246,6 +250,8 @@ impl Os {
                         ro("reportedby", Text),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        // Added by the customer in Database Configuration.
+                        a("exsafetyclass", Text),
                     ]
                 }
             }
@@ -268,6 +274,8 @@ impl Os {
                         ro("isrunning", Bool),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        // Added by the customer in Database Configuration.
+                        a("excriticality", Int),
                     ]
                 }
             }

@@ -368,6 +368,7 @@ fn assets(
                 "isrunning": status == "OPERATING",
                 "changedate": maximo_date(changed),
                 "changeby": "MAXADMIN",
+                "excriticality": 1 + i % 5,
             })),
         );
         out.push((assetnum, site, location));
@@ -375,6 +376,9 @@ fn assets(
     store.set_autokey_start(Os::Asset, 11_200 + u64::try_from(n).unwrap_or(0));
     out
 }
+
+/// Values of the customer-added `exsafetyclass` attribute of work orders.
+const SAFETY_CLASSES: [&str; 3] = ["A", "B", "C"];
 
 fn work_orders(store: &mut Store, n: usize, assets: &[(String, &'static str, Option<String>)]) {
     let mut rng = Prng::new(5);
@@ -442,6 +446,7 @@ fn work_orders(store: &mut Store, n: usize, assets: &[(String, &'static str, Opt
                 "reportedby": "MAXADMIN",
                 "changedate": maximo_date(changed),
                 "changeby": "MAXADMIN",
+                "exsafetyclass": SAFETY_CLASSES[i % SAFETY_CLASSES.len()],
             })),
         );
     }

@@ -233,6 +233,143 @@ async fn where_and_order_by_follow_the_oslc_syntax() {
     );
 }
 
+/// Every member of `os` meeting `clause` (every page), selected with `select`.
+async fn every(t: &T, os: &str, select: &str, clause: Option<&str>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let mut path = format!(
+            "/os/{os}?lean=1&oslc.select={}&oslc.pageSize=100&pageno={page}",
+            urlencode(select)
+        );
+        if let Some(c) = clause {
+            path.push_str(&format!("&oslc.where={}", urlencode(c)));
+        }
+        let (s, body) = t.get(&path).await;
+        assert_eq!(s, 200, "{clause:?}: {body}");
+        out.extend(body["member"].as_array().unwrap().iter().cloned());
+        if body["responseInfo"]["nextPage"].is_null() {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+fn wonums(members: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = members
+        .iter()
+        .map(|m| m["wonum"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn every_operator_a_client_sends_is_evaluated() {
+    let t = T::new(small()).await;
+    let all = every(&t, "mxapiwo", "*", None).await;
+    assert_eq!(all.len(), 230);
+    let expect = |keep: &dyn Fn(&Value) -> bool| {
+        let kept: Vec<Value> = all.iter().filter(|m| keep(m)).cloned().collect();
+        assert!(
+            !kept.is_empty() && kept.len() < all.len(),
+            "a filter that tells"
+        );
+        wonums(&kept)
+    };
+    let text = |m: &Value, a: &str| m[a].as_str().unwrap_or_default().to_owned();
+    let first = text(&all[0], "description");
+    let second = text(&all[1], "description");
+    let ms = |m: &Value| crate::clock::parse_ms(m["changedate"].as_str().unwrap()).unwrap();
+    let mid = ms(&all[115]);
+    let late = ms(&all[200]);
+    let iso = |ms: i64| super::seed::maximo_date(ms);
+    let cases: Vec<(String, Vec<String>)> = vec![
+        (
+            format!(r#"description!="{first}""#),
+            expect(&|m| text(m, "description") != first),
+        ),
+        (
+            format!(r#"description in ["{first}","{second}"]"#),
+            expect(&|m| [&first, &second].contains(&&text(m, "description"))),
+        ),
+        (
+            r#"description="%SEAL%""#.to_owned(),
+            expect(&|m| text(m, "description").to_lowercase().contains("seal")),
+        ),
+        (
+            r#"status!="[COMP,CLOSE,CAN]""#.to_owned(),
+            expect(&|m| !["COMP", "CLOSE", "CAN"].contains(&text(m, "status").as_str())),
+        ),
+        (
+            format!(
+                r#"changedate>="{}" and changedate<"{}""#,
+                iso(mid),
+                iso(late)
+            ),
+            expect(&|m| ms(m) >= mid && ms(m) < late),
+        ),
+        (
+            format!(r#"changedate>"{}""#, iso(mid)),
+            expect(&|m| ms(m) > mid),
+        ),
+        (
+            format!(r#"changedate<="{}""#, iso(mid)),
+            expect(&|m| ms(m) <= mid),
+        ),
+        (
+            "wopriority>=3 and wopriority!=5".to_owned(),
+            expect(&|m| {
+                let p = m["wopriority"].as_i64().unwrap();
+                p >= 3 && p != 5
+            }),
+        ),
+        (
+            r#"exsafetyclass="B""#.to_owned(),
+            expect(&|m| text(m, "exsafetyclass") == "B"),
+        ),
+    ];
+    for (clause, want) in cases {
+        let got = every(&t, "mxapiwo", "wonum", Some(&clause)).await;
+        assert_eq!(wonums(&got), want, "{clause}");
+    }
+    // `*` among other terms: every persistent attribute, the long description only when named.
+    let (_, body) = t
+        .get(&format!(
+            "/os/mxapiwo?lean=1&oslc.pageSize=1&oslc.select={}",
+            urlencode("*,description_longdescription")
+        ))
+        .await;
+    let m = &body["member"][0];
+    assert!(
+        m["exsafetyclass"].is_string() && m["worktype"].is_string(),
+        "{m}"
+    );
+    assert!(m["description_longdescription"].is_string(), "{m}");
+    let (_, body) = t
+        .get(&format!(
+            "/os/mxapiwo?lean=1&oslc.pageSize=1&oslc.select={}",
+            urlencode("*,wonum")
+        ))
+        .await;
+    assert!(
+        body["member"][0]
+            .get("description_longdescription")
+            .is_none()
+    );
+    let (_, body) = t
+        .get(&format!(
+            "/os/mxapipo?lean=1&oslc.pageSize=1&oslc.select={}",
+            urlencode("*,poline{polinenum}")
+        ))
+        .await;
+    let po = &body["member"][0];
+    assert!(po["vendor"].is_string(), "{po}");
+    for line in po["poline"].as_array().unwrap() {
+        assert_eq!(line.as_object().unwrap().len(), 1, "{line}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

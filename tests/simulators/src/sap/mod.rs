@@ -121,10 +121,16 @@ impl Default for Config {
 ///   `DELETE` (and `$batch`) must send that token and the cookie, otherwise `403`,
 ///   `x-csrf-token: Required`, body `CSRF token validation failed`.
 ///   [`SapSim::expire_sessions_on_next_writes`] lets the session lapse.
-/// * **Reads**: `$filter`, `$orderby`, `$select`, `$expand`, `$top`, `$skip`,
-///   `$inlinecount=allpages` (`__count` as a string), server-driven paging with `__next` and
-///   `$skiptoken`, `/Date(ms)/` dates, decimals as strings, `__metadata` with `etag`, deferred
-///   navigation properties.
+/// * **Reads**: `$filter` (`eq ne lt le gt ge` typed by the property: strings by character,
+///   decimals by value with `12.5M` literals, `datetime'…'` for `Edm.DateTime` and
+///   `datetimeoffset'…'` for `Edm.DateTimeOffset`; `and`, `or`, `not`, parentheses;
+///   `substringof` / `startswith` / `endswith`, case-sensitive; quotes doubled inside
+///   literals), `$orderby`, `$select` (an expanded navigation only when selected too),
+///   `$expand`, `$top`, `$skip`, `$inlinecount=allpages` (`__count` as a string),
+///   server-driven paging with `__next` and `$skiptoken`, `/Date(ms)/` dates, decimals as
+///   strings, `__metadata` with `etag`, deferred navigation properties.
+/// * **Extension fields**: maintenance orders, equipment and purchase orders carry customer
+///   key-user fields (`YY1_…`, `ZZ1_…`), filterable like other properties.
 /// * **Writes**: `POST` (deep insert of purchase order items and order operations) → `201`
 ///   with `Location` and `sap-message`; `PATCH`/`MERGE`/`PUT` → `204`, `428` without
 ///   `If-Match`, `412` with a stale one; `DELETE` → `204` on deletable sets (purchase orders

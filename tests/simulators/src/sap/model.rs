@@ -9,6 +9,12 @@
 //! entity type carries the subset of its properties that the simulator keeps (the real types
 //! have 14 to 112); the flags of those properties are the EDMX's. A flag the EDMX leaves out
 //! defaults to `true`, as in SAP's annotation vocabulary.
+//!
+//! Maintenance orders, equipment and purchase orders also carry customer extension fields,
+//! as a customer's key-user custom fields appear in these APIs once enabled for them:
+//! properties named `YY1_<name>_<business context>` (`ZZ1_…` when created on premise),
+//! filterable and sortable like any property. The names here are examples of that scheme
+//! [U: the business-context suffixes of these objects].
 
 /// The EDM type of a property and how it is written in OData V2 JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,6 +374,8 @@ const MAINTENANCE_ORDER: &[Prop] = &[
     read_only(p("MaintOrderCreationDateTime", Edm::DateTimeOffset)),
     display_only(p("SystemStatusText", s(40))),
     display_only(p("UserStatusText", s(40))),
+    p("YY1_SafetyPermit_ORD", s(20)),
+    p("ZZ1_ShutdownRequired_ORD", Edm::Boolean),
 ];
 
 const MAINTENANCE_ORDER_OPERATION: &[Prop] = &[
@@ -399,6 +407,7 @@ const EQUIPMENT: &[Prop] = &[
     read_only(p("EquipmentIsMarkedForDeletion", Edm::Boolean)),
     read_only(p("EquipmentIsInactive", Edm::Boolean)),
     read_only(p("EquipmentIsInstalled", Edm::Boolean)),
+    p("YY1_CriticalityClass_EQU", s(1)),
 ];
 
 const FUNCTIONAL_LOCATION: &[Prop] = &[
@@ -431,6 +440,8 @@ const PURCHASE_ORDER: &[Prop] = &[
     p("PurchaseOrderDate", Edm::DateTime),
     p("DocumentCurrency", s(5)),
     read_only(p("ReleaseIsNotCompleted", Edm::Boolean)),
+    p("YY1_ProjectCode_PDH", s(10)),
+    p("YY1_ContractDate_PDH", Edm::DateTime),
 ];
 
 const PURCHASE_ORDER_ITEM: &[Prop] = &[

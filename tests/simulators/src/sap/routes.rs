@@ -697,7 +697,8 @@ fn render_entity(
         }
     }
     for nav in set.navs() {
-        if o.expand.contains(&nav.name) {
+        // An expanded navigation comes only when `$select` (if any) names it too.
+        if o.expand.contains(&nav.name) && selected(nav.name) {
             let children: Vec<Value> = store
                 .children(&entity.values, nav.target, nav.link)
                 .into_iter()

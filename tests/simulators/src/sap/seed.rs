@@ -159,6 +159,7 @@ pub(crate) fn seed(store: &mut Store, plan: SeedPlan) {
                     "EquipmentIsMarkedForDeletion": deleted,
                     "EquipmentIsInactive": inactive,
                     "EquipmentIsInstalled": unit.is_some(),
+                    "YY1_CriticalityClass_EQU": (["A", "B", "C"][(i % 3) as usize]),
                 })),
                 day(i) + 43_200_000,
             ),
@@ -191,6 +192,8 @@ pub(crate) fn seed(store: &mut Store, plan: SeedPlan) {
             "CreatedByUser": user,
             "MaintOrderCreationDateTime": day(i),
             "UserStatusText": "",
+            "YY1_SafetyPermit_ORD": if i % 3 == 0 { format!("SP-{:06}", i + 1) } else { String::new() },
+            "ZZ1_ShutdownRequired_ORD": i % 4 == 1,
         }));
         let (base, dlfl, locked) = match i % 10 {
             0..=3 => ("CRTD", false, false),
@@ -285,6 +288,8 @@ pub(crate) fn seed(store: &mut Store, plan: SeedPlan) {
                     "PurchaseOrderDate": day(i),
                     "DocumentCurrency": if plant == "1010" { "EUR" } else { "USD" },
                     "ReleaseIsNotCompleted": status == PO_IN_RELEASE,
+                    "YY1_ProjectCode_PDH": if i % 5 == 0 { format!("P-{plant}-{:03}", i / 5) } else { String::new() },
+                    "YY1_ContractDate_PDH": if i % 5 == 0 { json!(day(i + 30)) } else { Value::Null },
                 })),
                 changed,
             ),

@@ -244,18 +244,54 @@ fn num(s: &str) -> Option<f64> {
     s.parse().ok()
 }
 
-/// Compares a stored value with a literal's value, by the property's type.
+/// Compares a stored value with a literal's value, by the property's type: strings
+/// character by character (as ABAP compares CHAR fields, `'10' < '9'`), decimals by value,
+/// digit for digit, dates by instant.
 pub(crate) fn compare_typed(edm: Edm, stored: &Value, literal: &Value) -> Ordering {
-    match edm {
-        Edm::Decimal(..) => {
-            let x = stored.as_str().and_then(num);
-            let y = literal.as_str().and_then(num);
-            match (x, y) {
-                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    match (edm, stored, literal) {
+        (Edm::String(_), Value::String(x), Value::String(y)) => x.cmp(y),
+        (Edm::Decimal(..), Value::String(x), Value::String(y)) => {
+            match (exact_decimal(x), exact_decimal(y)) {
+                (Some(a), Some(b)) => compare_decimals(&a, &b),
                 _ => compare(stored, literal),
             }
         }
         _ => compare(stored, literal),
+    }
+}
+
+/// A decimal as (negative, integer digits without leading zeros, fraction digits without
+/// trailing zeros); `None` when the text is not a plain decimal.
+fn exact_decimal(text: &str) -> Option<(bool, String, String)> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let int = int.trim_start_matches('0').to_owned();
+    let frac = frac.trim_end_matches('0').to_owned();
+    let zero = int.is_empty() && frac.is_empty();
+    Some((negative && !zero, int, frac))
+}
+
+fn compare_decimals(a: &(bool, String, String), b: &(bool, String, String)) -> Ordering {
+    let magnitude = |x: &(bool, String, String), y: &(bool, String, String)| {
+        x.1.len()
+            .cmp(&y.1.len())
+            .then_with(|| x.1.cmp(&y.1))
+            .then_with(|| x.2.cmp(&y.2))
+    };
+    match (a.0, b.0) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => magnitude(a, b),
+        (true, true) => magnitude(b, a),
     }
 }
 
@@ -322,5 +358,23 @@ mod tests {
         );
         assert_eq!(from_literal(Edm::Boolean, "true"), Some(json!(true)));
         assert!(from_literal(Edm::Decimal(13, 3), "12.5M").is_some());
+    }
+
+    #[test]
+    fn comparisons_follow_the_property_type() {
+        let dec = Edm::Decimal(31, 14);
+        let cmp = |a: &str, b: &str| compare_typed(dec, &json!(a), &json!(b));
+        assert_eq!(cmp("12.50000000000000", "12.5"), Ordering::Equal);
+        assert_eq!(cmp("9.9", "10"), Ordering::Less);
+        assert_eq!(cmp("-2", "-10"), Ordering::Greater);
+        assert_eq!(cmp("0.000", "-0"), Ordering::Equal);
+        assert_eq!(
+            cmp("12345678901234567.00000000000001", "12345678901234567"),
+            Ordering::Greater
+        );
+        // CHAR fields compare as text, even when they hold digits.
+        let text = |a: &str, b: &str| compare_typed(Edm::String(10), &json!(a), &json!(b));
+        assert_eq!(text("10.5", "9.5"), Ordering::Less);
+        assert_eq!(text("1010", "1710"), Ordering::Less);
     }
 }
