@@ -12,6 +12,7 @@
 //! | [`validate`] | checking an adapter's `describe()` at load |
 //! | [`egress`] | the only HTTP client: origin policy, credentials, caps, scrubbing |
 //! | [`connections`] | per-call checks against the declaration, before and after the adapter |
+//! | [`bulk`] | batched writes, per-record results, idempotency, durable jobs (SQLite, PostgreSQL) |
 //! | [`paging`] | continuation tokens for callers, loop guards, streaming exports, the filter language |
 //! | [`governor`] | one rate budget per connection; retries |
 //! | [`vault`] | credential stores: sealed file, environment, AWS Secrets Manager |
@@ -23,6 +24,7 @@
 
 pub mod adapter;
 pub mod api;
+pub mod bulk;
 pub mod capabilities;
 pub mod connections;
 pub mod demo;
