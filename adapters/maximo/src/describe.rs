@@ -17,6 +17,7 @@ use plantwire_sdk::contract::{
     ItemField, Support,
 };
 
+use crate::external_id;
 use crate::mapping::purchase_order::{PO_NATIVE_SETTABLE, PO_STATUSES};
 use crate::mapping::work_order::{WO_SETTABLE, WO_STATUSES};
 use crate::query;
@@ -198,6 +199,28 @@ fn site_key() -> Field {
     )
 }
 
+/// `externalId` (`externalrefid`): the caller's reference, the key a host looks records up by.
+/// Updatable where the entity is (Maximo does not protect the attribute).
+fn external_id(flags: FieldFlags) -> Field {
+    field(
+        external_id::FIELD,
+        FieldType::String,
+        flags,
+        external_id::ATTR,
+    )
+    .note(&format!(
+        "the caller's own reference for the record (Maximo's External Reference ID, the \
+         attribute its integration framework keeps for another system's identifier): at most \
+         {} characters, since EXTERNALREFID is ALN({}) and Maximo refuses a longer value \
+         (BMXAA4049E) rather than truncating it; a longer value, or one Maximo would read as a \
+         pattern in oslc.where (`%`, `\"`, a lone `*`, `[..]`), blanks at either end or control \
+         characters, is refused before anything is sent. Maximo does not keep it unique. \
+         Filter: exact (=, in)",
+        external_id::MAX_LEN,
+        external_id::MAX_LEN
+    ))
+}
+
 fn native_status(domain: &str) -> Field {
     field("nativeStatus", FieldType::String, READ.sortable(), "status").note(&format!(
         "Maximo's own status ({domain} synonym domain); filter: exact values (=, !=, in)"
@@ -365,6 +388,7 @@ fn work_order() -> EntityInfo {
             "reportdate",
         )
         .note("the reported date, set by Maximo"),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];
@@ -411,6 +435,7 @@ fn asset() -> EntityInfo {
              Assets application) are not offered by this adapter version",
         ),
         native_status("LOCASSETSTATUS"),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];
@@ -501,6 +526,7 @@ fn purchase_order() -> EntityInfo {
             "updates merge (patchtype: MERGE): a line with lineNo changes that line, a line \
              without it is added, lines left out are kept",
         ),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];
@@ -539,6 +565,7 @@ fn material() -> EntityInfo {
             "true when the item status is ACTIVE; item status changes are not offered by this \
              adapter version",
         ),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];
@@ -580,6 +607,7 @@ fn inventory() -> EntityInfo {
         ),
         field("unitCost", FieldType::Decimal, READ.sortable(), "avgcost")
             .note("the average cost; changed only by receipts and cost adjustments"),
+        external_id(CREATE_ONLY),
     ];
     let mut e = entity_info(
         Os::Inventory,
@@ -611,6 +639,7 @@ fn location() -> EntityInfo {
         site_key(),
         field("isActive", FieldType::Boolean, READ, "status")
             .note("false once the location is DECOMMISSIONED; status changes are not offered"),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];
@@ -638,6 +667,7 @@ fn vendor() -> EntityInfo {
         field("address", FieldType::String, WRITE, "address1"),
         field("isActive", FieldType::Boolean, WRITE, "disabled")
             .note("written as disabled = not isActive"),
+        external_id(WRITE),
         updated_at(),
         concurrency_token(),
     ];

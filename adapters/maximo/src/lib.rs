@@ -23,12 +23,14 @@
 //! - [`query`]: `oslc.where` (every filter operator), `oslc.select` (field selections),
 //!   `oslc.orderBy` and paging from unified list requests;
 //! - [`errors`]: Maximo's `{"Error": {...}}` bodies → typed adapter errors;
+//! - [`external_id`]: the unified `externalId` (Maximo's `EXTERNALREFID`, 10 characters);
 //! - `client`: the HTTP conversation of each operation (BULK creates, PATCH with MERGE and
 //!   If-Match, the changeStatus action);
 //! - [`fixtures`]: realistic Maximo members for tests and benchmarks.
 
 pub mod describe;
 pub mod errors;
+pub mod external_id;
 pub mod fixtures;
 pub mod mapping;
 pub mod query;

@@ -64,6 +64,10 @@ pub enum FilterKind {
     ActiveUnlessStatus(&'static str),
     /// `isActive`: `<attr>=0` when true, `<attr>=1` when false.
     ActiveUnlessFlag(&'static str),
+    /// `externalId`: `externalrefid="v"` / `externalrefid in [..]`, each value checked like a
+    /// written one (a value that cannot have been written is refused, not sent to match
+    /// nothing).
+    ExternalRef,
 }
 
 /// Text compared whole or as a part: `=`, `!=`, `in`, contains.
@@ -78,6 +82,14 @@ pub const NUMBER_OPS: &[FilterOp] = &FilterOp::COMPARE;
 pub const REF_OPS: &[FilterOp] = &[FilterOp::Eq, FilterOp::In];
 /// Booleans: `=`.
 pub const BOOL_OPS: &[FilterOp] = &[FilterOp::Eq];
+/// `externalId`: `=` and `in` (what a host needs to find the records it created).
+pub const EXTERNAL_ID_OPS: &[FilterOp] = &[FilterOp::Eq, FilterOp::In];
+/// The `externalId` filter, the same on every object structure.
+const EXTERNAL_ID: FilterSpec = (
+    crate::external_id::FIELD,
+    FilterKind::ExternalRef,
+    EXTERNAL_ID_OPS,
+);
 
 /// Most values one `in` may carry (each becomes part of the request URL).
 pub const MAX_IN_VALUES: usize = 100;
@@ -104,6 +116,7 @@ pub fn filters(os: Os) -> &'static [FilterSpec] {
             ("completedAt", Date("actfinish"), DATE_OPS),
             ("createdAt", Date("reportdate"), DATE_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
         Os::Asset => &[
             ("name", Text("description"), TEXT_OPS),
@@ -115,6 +128,7 @@ pub fn filters(os: Os) -> &'static [FilterSpec] {
             ("isActive", ActiveUnlessStatus("DECOMMISSIONED"), BOOL_OPS),
             ("nativeStatus", Text("status"), CODE_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
         Os::Po => &[
             ("orderNo", Text("ponum"), TEXT_OPS),
@@ -127,6 +141,7 @@ pub fn filters(os: Os) -> &'static [FilterSpec] {
             ("dueAt", Date("requireddate"), DATE_OPS),
             ("totalNetValue", Number("totalcost"), NUMBER_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
         Os::Item => &[
             ("code", Text("itemnum"), TEXT_OPS),
@@ -134,12 +149,14 @@ pub fn filters(os: Os) -> &'static [FilterSpec] {
             ("uomKey", Text("issueunit"), CODE_OPS),
             ("isActive", ActiveIfStatus("ACTIVE"), BOOL_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
         Os::Inventory => &[
             ("materialKey", Ref(&["itemnum", "itemsetid"]), REF_OPS),
             ("locationKey", Ref(&["location", "siteid"]), REF_OPS),
             ("quantity", Number("curbaltotal"), NUMBER_OPS),
             ("unitCost", Number("avgcost"), NUMBER_OPS),
+            EXTERNAL_ID,
         ],
         Os::Location => &[
             ("code", Text("location"), TEXT_OPS),
@@ -147,12 +164,14 @@ pub fn filters(os: Os) -> &'static [FilterSpec] {
             ("siteKey", Text("siteid"), CODE_OPS),
             ("isActive", ActiveUnlessStatus("DECOMMISSIONED"), BOOL_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
         Os::Vendor => &[
             ("code", Text("company"), TEXT_OPS),
             ("name", Text("name"), TEXT_OPS),
             ("isActive", ActiveUnlessFlag("disabled"), BOOL_OPS),
             ("updatedAt", Date("changedate"), DATE_OPS),
+            EXTERNAL_ID,
         ],
     }
 }
@@ -450,6 +469,18 @@ pub fn conditions(os: Os, f: &Filter) -> Result<Vec<Cond>, String> {
         FilterKind::ActiveUnlessFlag(attr) => {
             let flag = if boolean()? { "0" } else { "1" };
             vec![Cond::new(attr, "=", flag)]
+        }
+        FilterKind::ExternalRef => {
+            let attr = crate::external_id::ATTR;
+            let mut quoted = Vec::with_capacity(values.len());
+            for v in values {
+                crate::external_id::check(v)?;
+                quoted.push(quote(v)?);
+            }
+            match f.op {
+                FilterOp::In => vec![Cond::new(attr, "in", &list(quoted))],
+                _ => vec![Cond::new(attr, op, &quoted.concat())],
+            }
         }
     })
 }

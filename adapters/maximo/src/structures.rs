@@ -111,24 +111,24 @@ impl Os {
         match self {
             Os::WorkOrder => {
                 "wonum,siteid,description,description_longdescription,status,assetnum,location,\
-                 persongroup,schedstart,targcompdate,actfinish,reportdate,changedate"
+                 persongroup,schedstart,targcompdate,actfinish,reportdate,changedate,externalrefid"
             }
             Os::Asset => {
                 "assetnum,siteid,description,description_longdescription,status,location,parent,\
-                 serialnum,manufacturer,changedate"
+                 serialnum,manufacturer,changedate,externalrefid"
             }
             Os::Po => {
                 "ponum,revisionnum,siteid,orgid,description,status,vendor,orderdate,requireddate,\
-                 currencycode,totalcost,changedate,\
+                 currencycode,totalcost,changedate,externalrefid,\
                  poline{polinenum,itemnum,itemsetid,description,orderqty,orderunit,unitcost}"
             }
             Os::Item => {
                 "itemnum,itemsetid,description,description_longdescription,issueunit,status,\
-                 changedate"
+                 changedate,externalrefid"
             }
-            Os::Inventory => "itemnum,itemsetid,location,siteid,curbaltotal,avgcost",
-            Os::Location => "location,siteid,description,status,changedate",
-            Os::Vendor => "company,orgid,name,phone1,address1,disabled,changedate",
+            Os::Inventory => "itemnum,itemsetid,location,siteid,curbaltotal,avgcost,externalrefid",
+            Os::Location => "location,siteid,description,status,changedate,externalrefid",
+            Os::Vendor => "company,orgid,name,phone1,address1,disabled,changedate,externalrefid",
         }
     }
 
@@ -201,6 +201,7 @@ impl Os {
             (Os::WorkOrder, "completedAt") => &["actfinish"],
             (Os::WorkOrder, "createdAt") => &["reportdate"],
             (_, "updatedAt") => &["changedate"],
+            (_, crate::external_id::FIELD) => &[crate::external_id::ATTR],
             (Os::Asset, "serialNumber") => &["serialnum"],
             (Os::Asset, "makeName") => &["manufacturer"],
             (Os::Po, "orderNo") => &["ponum"],

@@ -449,3 +449,148 @@ fn unserved_entities_are_unsupported() {
     );
     assert_eq!(http.count(), 0);
 }
+
+#[test]
+fn external_ids_go_out_in_a_bulk_create_and_come_back_on_reads() {
+    let location = |k: &str| format!("oslc/os/mxapipo/{}", crate::restid::encode(k));
+    let bulk = json!([
+        {"_responsemeta": {"status": "201", "Location": location("5001/0/BEDFORD")}},
+        {"_responsemeta": {"status": "201", "Location": location("5002/0/BEDFORD")}}
+    ]);
+    let found = json!({"member": [
+        {"ponum": "5001", "revisionnum": 0, "siteid": "BEDFORD", "description": "a",
+         "status": "WAPPR", "externalrefid": "K7Q2M9X4ZT", "_rowstamp": "1"},
+        {"ponum": "5002", "revisionnum": 0, "siteid": "BEDFORD", "description": "b",
+         "status": "WAPPR", "externalrefid": "K7Q2M9X4ZU", "_rowstamp": "2"}
+    ]});
+    let http = Canned::default()
+        .then(200, &bulk, &[])
+        .then(200, &found, &[]);
+    let results = Maximo::create(
+        &http,
+        "purchase-order",
+        vec![
+            r#"{"title":"a","externalId":"K7Q2M9X4ZT"}"#.into(),
+            r#"{"title":"too long","externalId":"0123456789abcdef0123456789abcdef"}"#.into(),
+            r#"{"title":"b","externalId":"K7Q2M9X4ZU"}"#.into(),
+        ],
+    )
+    .unwrap();
+    let items = body(&http.request(0));
+    let sent: Vec<&Value> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["externalrefid"])
+        .collect();
+    assert_eq!(sent, [&json!("K7Q2M9X4ZT"), &json!("K7Q2M9X4ZU")]);
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i.get("externalId").is_none())
+    );
+    match &results[1] {
+        Err(AdapterError::Invalid(e)) => {
+            assert_eq!(e.len(), 1);
+            assert_eq!(e[0].field, "externalId");
+            assert!(e[0].message.contains("ALN(10)"), "{}", e[0].message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        parse(results[0].as_ref().unwrap())["externalId"],
+        "K7Q2M9X4ZT"
+    );
+    assert_eq!(
+        parse(results[2].as_ref().unwrap())["externalId"],
+        "K7Q2M9X4ZU"
+    );
+    assert_eq!(http.count(), 2);
+
+    // A single record that does not fit sends nothing at all.
+    let http = Canned::default();
+    let results = Maximo::create(
+        &http,
+        "work-order",
+        vec![r#"{"title":"x","externalId":"ABCDEFGHIJK"}"#.into()],
+    )
+    .unwrap();
+    assert_eq!(results[0].as_ref().unwrap_err().kind(), "invalid");
+    assert_eq!(http.count(), 0);
+}
+
+#[test]
+fn external_id_filters_are_pushed_down_and_bad_ones_send_nothing() {
+    let http = Canned::default().then(200, &json!({"member": []}), &[]);
+    Maximo::list(
+        &http,
+        ListRequest {
+            entity: "work-order".into(),
+            filters: vec![Filter {
+                field: "externalId".into(),
+                op: plantwire_sdk::contract::FilterOp::In,
+                values: vec!["K1".into(), "K2".into(), "K1".into()],
+            }],
+            fields: vec!["externalId".into()],
+            ..ListRequest::default()
+        },
+    )
+    .unwrap();
+    let path = http.request(0).path;
+    assert!(
+        path.contains("oslc.where=externalrefid%20in%20%5B%22K1%22%2C%22K2%22%5D"),
+        "{path}"
+    );
+    assert!(
+        path.contains("oslc.select=wonum%2Csiteid%2Cexternalrefid&"),
+        "{path}"
+    );
+
+    let http = Canned::default();
+    let err = Maximo::list(
+        &http,
+        ListRequest {
+            entity: "asset".into(),
+            filters: vec![Filter::eq("externalId", "0123456789A")],
+            ..ListRequest::default()
+        },
+    )
+    .unwrap_err();
+    match err {
+        AdapterError::Invalid(e) => assert_eq!(e[0].field, "externalId"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(http.count(), 0);
+}
+
+#[test]
+fn an_update_may_set_or_clear_the_external_id() {
+    let updated = json!({"assetnum": "11430", "siteid": "BEDFORD", "externalrefid": "NEWREF",
+                         "_rowstamp": "9"});
+    let http = Canned::default().then(200, &updated, &[]);
+    let record = Maximo::update(
+        &http,
+        "asset",
+        "11430/BEDFORD",
+        r#"{"externalId":"NEWREF"}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(body(&http.request(0)), json!({"externalrefid": "NEWREF"}));
+    assert_eq!(parse(&record)["externalId"], "NEWREF");
+    let http = Canned::default().then(200, &updated, &[]);
+    Maximo::update(
+        &http,
+        "asset",
+        "11430/BEDFORD",
+        r#"{"externalId":null,"name":"Pump"}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        body(&http.request(0)),
+        json!({"externalrefid": null, "description": "Pump"})
+    );
+}

@@ -1907,3 +1907,160 @@ async fn raw_records_custom_fields_and_field_selections() {
         .expect("customFields is declared with a note");
     assert!(note.contains("Database Configuration"), "{note}");
 }
+
+/// The records of `entity` whose `externalId` is one of `ids`, through the host: the lookup a
+/// host makes to settle creates it cannot tell were written.
+async fn by_external_id(conn: &Connection, entity: &str, ids: &[&str]) -> Vec<Map<String, Value>> {
+    conn.list(
+        entity,
+        ListOptions {
+            page_size: Some(1000),
+            filters: vec![filter("externalId", FilterOp::In, ids)],
+            fields: vec!["key".into(), "externalId".into()],
+            ..ListOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{entity} externalId in {ids:?}: {e}"))
+    .records
+}
+
+#[tokio::test]
+async fn external_ids_are_written_in_bulk_found_again_and_refused_when_too_long() {
+    let t = setup().await;
+    let entity_info = t.conn.info().entity("purchase-order").expect("declared");
+    let field = entity_info
+        .field("externalId")
+        .expect("externalId declared");
+    assert_eq!(field.filter_ops, vec![FilterOp::Eq, FilterOp::In]);
+    assert!(field.flags.creatable && field.flags.read_list && field.flags.read_detail);
+    assert_eq!(field.native_name.as_deref(), Some("externalrefid"));
+
+    // One BULK request; every record carries its reference to Maximo and back.
+    let ids = ["PW00000001", "PW00000002", "PW00000003"];
+    let before = t.sim.count("mxapipo");
+    t.sim.clear_requests();
+    let results = t
+        .conn
+        .create(
+            "purchase-order",
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| json!({"title": format!("Bulk order {i}"), "externalId": id}))
+                .collect(),
+        )
+        .await
+        .expect("batch");
+    let keys: Vec<String> = results
+        .iter()
+        .zip(ids)
+        .map(|(r, id)| {
+            let r = r.as_ref().expect("created");
+            assert_eq!(s(r, "externalId"), id);
+            s(r, "key").to_owned()
+        })
+        .collect();
+    let posts: Vec<_> = t
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].header("x-method-override"), Some("BULK"));
+    let sent: Value = serde_json::from_slice(&posts[0].body).expect("json");
+    let sent_ids: Vec<&str> = sent
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| i["externalrefid"].as_str().expect("externalrefid sent"))
+        .collect();
+    assert_eq!(sent_ids, ids);
+    assert_eq!(t.sim.count("mxapipo"), before + 3);
+    assert_eq!(t.sim.created("mxapipo"), 3);
+    for (key, id) in keys.iter().zip(ids) {
+        assert_eq!(
+            t.sim.keys_by_externalrefid("mxapipo", id),
+            vec![key.clone()]
+        );
+    }
+    assert!(t.sim.duplicate_externalrefids("mxapipo").is_empty());
+
+    // `externalId in (...)` finds exactly those, pushed down into oslc.where.
+    let found = by_external_id(&t.conn, "purchase-order", &[ids[0], ids[2], "PW99999999"]).await;
+    let mut got: Vec<(String, String)> = found
+        .iter()
+        .map(|r| (s(r, "key").to_owned(), s(r, "externalId").to_owned()))
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (keys[0].clone(), ids[0].to_owned()),
+        (keys[2].clone(), ids[2].to_owned()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let q = last_query(&t.sim);
+    assert!(
+        q.contains(r#"oslc.where=externalrefid in ["PW00000001","PW00000003","PW99999999"]"#),
+        "{q}"
+    );
+    let one = t.conn.get("purchase-order", &keys[1]).await.expect("get");
+    assert_eq!(s(&one, "externalId"), ids[1]);
+
+    // The same on another entity, single create and `=`.
+    let wo = t
+        .conn
+        .create(
+            "work-order",
+            vec![json!({"title": "Keyed", "externalId": "WO-KEY-1"})],
+        )
+        .await
+        .expect("create")
+        .remove(0)
+        .expect("created");
+    let found = by_external_id(&t.conn, "work-order", &["WO-KEY-1"]).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(s(&found[0], "key"), s(&wo, "key"));
+
+    // A key longer than EXTERNALREFID holds (a 64-hex digest) is refused, nothing is sent.
+    let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    t.sim.clear_requests();
+    let refused = t
+        .conn
+        .create(
+            "purchase-order",
+            vec![json!({"title": "Too long", "externalId": digest})],
+        )
+        .await
+        .expect("batch")
+        .remove(0);
+    match refused {
+        Err(AdapterError::Invalid(errors)) => {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].field, "externalId");
+            assert!(
+                errors[0].message.contains("ALN(10)"),
+                "{}",
+                errors[0].message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = t
+        .conn
+        .list(
+            "purchase-order",
+            ListOptions {
+                filters: vec![filter("externalId", FilterOp::In, &[ids[0], digest])],
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("a key that cannot have been written is refused");
+    assert!(
+        matches!(&err, CallError::Adapter(AdapterError::Invalid(e)) if e[0].field == "externalId"),
+        "{err:?}"
+    );
+    assert!(t.sim.requests().is_empty(), "nothing was sent");
+    assert_eq!(t.sim.created("mxapipo"), 3);
+}

@@ -24,6 +24,7 @@ use plantwire_sdk::{AdapterError, FieldError, Level, log};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::external_id;
 use crate::structures::Os;
 
 /// The name of the field carrying `_rowstamp`.
@@ -111,7 +112,7 @@ fn append(json: &mut String, name: &str, value: &Value) {
 }
 
 /// Maps one Maximo member of `os` to unified JSON text (fields in the unified struct's order,
-/// `concurrencyToken` last).
+/// then `externalId`, `concurrencyToken` last).
 pub fn to_unified(os: Os, native: &Value) -> String {
     let mut json = match os {
         Os::WorkOrder => to_json(&work_order::from_native(native)),
@@ -122,6 +123,9 @@ pub fn to_unified(os: Os, native: &Value) -> String {
         Os::Location => to_json(&party::location_from_native(native)),
         Os::Vendor => to_json(&party::vendor_from_native(native)),
     };
+    if let Some(external) = text_of(native, external_id::ATTR) {
+        append(&mut json, external_id::FIELD, &Value::String(external));
+    }
     if crate::describe::entity(os).concurrency_token
         && let Some(stamp) = text_of(native, "_rowstamp")
     {
@@ -131,8 +135,49 @@ pub fn to_unified(os: Os, native: &Value) -> String {
 }
 
 /// Maps a caller's unified record of `os` to a Maximo body. `key` is the record's key in an
-/// update (its site decides which references are valid).
+/// update (its site decides which references are valid). `externalId` becomes `externalrefid`
+/// (checked by [`external_id::check`]; `null` clears it in an update).
 pub fn to_native(os: Os, json: &str, mode: Mode, key: Option<&str>) -> Result<Value, AdapterError> {
+    let external = external_input(json, mode);
+    match (entity_to_native(os, json, mode, key), external) {
+        (Ok(Value::Object(mut body)), Ok(Some(value))) => {
+            body.insert(external_id::ATTR.to_owned(), value);
+            Ok(Value::Object(body))
+        }
+        (Ok(body), Ok(_)) => Ok(body),
+        (Ok(_), Err(e)) => Err(AdapterError::Invalid(vec![e])),
+        (Err(AdapterError::Invalid(mut errors)), Err(e)) => {
+            if !errors.iter().any(|x| x.field == e.field) {
+                errors.push(e);
+            }
+            Err(AdapterError::Invalid(errors))
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// The `externalrefid` value a caller's record gives: `None` when it has no `externalId` (or
+/// one of the wrong JSON type, which the field check reports), `null` to clear it in an
+/// update, else the checked text.
+fn external_input(json: &str, mode: Mode) -> Result<Option<Value>, FieldError> {
+    let Ok(Value::Object(raw)) = serde_json::from_str::<Value>(json) else {
+        return Ok(None);
+    };
+    match raw.get(external_id::FIELD) {
+        Some(Value::String(v)) => external_id::check(v)
+            .map(|()| Some(Value::String(v.clone())))
+            .map_err(|m| field_error(external_id::FIELD, m)),
+        Some(Value::Null) if mode == Mode::Update => Ok(Some(Value::Null)),
+        _ => Ok(None),
+    }
+}
+
+fn entity_to_native(
+    os: Os,
+    json: &str,
+    mode: Mode,
+    key: Option<&str>,
+) -> Result<Value, AdapterError> {
     match os {
         Os::WorkOrder => work_order::to_native(&parse_input(os, json, mode)?, key),
         Os::Asset => asset::to_native(&parse_input(os, json, mode)?, key),
@@ -233,7 +278,14 @@ pub(crate) fn parse_input<T: DeserializeOwned>(
     if !errors.is_empty() {
         return Err(AdapterError::Invalid(errors));
     }
-    let record = parse_record::<T>(json)?;
+    // `externalId` is not a member of the unified structs: `to_native` writes it.
+    let record = if raw.contains_key(external_id::FIELD) {
+        let mut rest = raw.clone();
+        rest.remove(external_id::FIELD);
+        parse_record::<T>(&Value::Object(rest).to_string())?
+    } else {
+        parse_record::<T>(json)?
+    };
     let nulls = match mode {
         Mode::Create => Vec::new(),
         Mode::Update => raw

@@ -146,6 +146,11 @@ impl Default for Config {
 ///   location on a work order, a location with assets or stock, an item in a storeroom or on a
 ///   purchase order line, a company that is a purchase order's vendor); a `transactionid` seen
 ///   within the window → `409`.
+/// * **External references**: every object carries `externalrefid` (`ALN(10)`, as in Maximo):
+///   stored, returned, filtered (`=`, `in [..]`); a longer value is refused with `400`
+///   `BMXAA4049E`; values are not kept unique. [`MaximoSim::created`],
+///   [`MaximoSim::keys_by_externalrefid`] and [`MaximoSim::duplicate_externalrefids`] let a
+///   test count the records written and find any written twice.
 #[derive(Clone)]
 pub struct MaximoSim {
     inner: Arc<Handle>,
@@ -287,6 +292,32 @@ impl MaximoSim {
             .iter(os)
             .filter_map(|r| store::key_of(os, r))
             .collect()
+    }
+
+    /// The number of records of `os` created through the API since the simulator started
+    /// (single creates and successful BULK `Add` items; seeded records are not counted): what
+    /// a test counts to prove each record was written exactly once.
+    pub fn created(&self, os: &str) -> usize {
+        Os::parse(os).map_or(0, |os| self.inner.shared.read().created(os))
+    }
+
+    /// The primary keys of the records of `os` whose `externalrefid` is `externalrefid`, in
+    /// creation order (Maximo does not keep the attribute unique, so there may be several).
+    pub fn keys_by_externalrefid(&self, os: &str, externalrefid: &str) -> Vec<String> {
+        Os::parse(os).map_or_else(Vec::new, |os| {
+            self.inner
+                .shared
+                .read()
+                .keys_where(os, "externalrefid", externalrefid)
+        })
+    }
+
+    /// Every `externalrefid` that more than one record of `os` carries, with those records'
+    /// keys: empty when no record was written twice under one reference.
+    pub fn duplicate_externalrefids(&self, os: &str) -> Vec<(String, Vec<String>)> {
+        Os::parse(os).map_or_else(Vec::new, |os| {
+            self.inner.shared.read().duplicates(os, "externalrefid")
+        })
     }
 
     /// Stops the server: no new connections, in-flight requests finish (within a few

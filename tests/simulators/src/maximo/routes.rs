@@ -649,7 +649,7 @@ fn create(
     let w = s.writer();
     let mut store = s.write();
     let record = write::create(ctx.os, &mut store, &map, &w).map_err(|e| ctx.fail(&e))?;
-    let Some(key) = store.insert(ctx.os, record) else {
+    let Some(key) = store.insert_created(ctx.os, record) else {
         return Err(ctx.bad("The record already exists.".to_owned()));
     };
     s.commit_transaction(txn.as_deref());
@@ -729,7 +729,7 @@ fn bulk_item(
     match action.as_str() {
         "add" => {
             let record = write::create(ctx.os, store, map, w)?;
-            let key = store.insert(ctx.os, record).ok_or_else(|| {
+            let key = store.insert_created(ctx.os, record).ok_or_else(|| {
                 MaxError::plain(400, None, "The record already exists.".to_owned())
             })?;
             Ok((201, Some(href(&ctx.base, ctx.os, &key))))

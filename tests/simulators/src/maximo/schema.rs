@@ -35,6 +35,8 @@ pub(crate) struct Attr {
     pub(crate) ty: Ty,
     /// Set by Maximo only; a write that gives it is refused.
     pub(crate) read_only: bool,
+    /// The most characters a text attribute holds (checked on writes); `None`: not checked.
+    pub(crate) max_len: Option<usize>,
 }
 
 const fn a(name: &'static str, ty: Ty) -> Attr {
@@ -42,6 +44,7 @@ const fn a(name: &'static str, ty: Ty) -> Attr {
         name,
         ty,
         read_only: false,
+        max_len: None,
     }
 }
 
@@ -50,8 +53,25 @@ const fn ro(name: &'static str, ty: Ty) -> Attr {
         name,
         ty,
         read_only: true,
+        max_len: None,
     }
 }
+
+/// A writable ALN attribute of at most `len` characters.
+const fn aln(name: &'static str, len: usize) -> Attr {
+    Attr {
+        name,
+        ty: Ty::Text,
+        read_only: false,
+        max_len: Some(len),
+    }
+}
+
+/// The length of `EXTERNALREFID` ("External Reference ID"), the integration framework's
+/// attribute for another system's identifier of a record: `ALN(10)` on every main object
+/// served here (IBM's `MXAPIWODETAIL` JSON schema: `"subType": "ALN"`, `"maxLength": 10`).
+/// Maximo does not keep its values unique.
+pub(crate) const EXTERNALREFID_LEN: usize = 10;
 
 /// The object structures served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,6 +272,7 @@ impl Os {
                         ro("changeby", Text),
                         // Added by the customer in Database Configuration.
                         a("exsafetyclass", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -276,6 +297,7 @@ impl Os {
                         ro("changeby", Text),
                         // Added by the customer in Database Configuration.
                         a("excriticality", Int),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -298,6 +320,7 @@ impl Os {
                         a("potype", Text),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -317,6 +340,7 @@ impl Os {
                         a("minlevel", Dec),
                         a("orderqty", Dec),
                         ro("status", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -335,6 +359,7 @@ impl Os {
                         a("rotating", Bool),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -350,6 +375,7 @@ impl Os {
                         ro("status", Text),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }
@@ -369,6 +395,7 @@ impl Os {
                         a("disabled", Bool),
                         ro("changedate", Date),
                         ro("changeby", Text),
+                        aln("externalrefid", EXTERNALREFID_LEN),
                     ]
                 }
             }

@@ -52,6 +52,8 @@ struct Table {
     next_id: u64,
     /// The next autokey number.
     next_number: u64,
+    /// Records created through the API (seeded ones not counted).
+    created: usize,
 }
 
 /// Every table of the simulated Maximo database.
@@ -182,6 +184,53 @@ impl Store {
         table.by_key.insert(key.clone(), id);
         table.rows.insert(id, record);
         Some(key)
+    }
+
+    /// [`Store::insert`] for a record created through the API: also counted in
+    /// [`Store::created`].
+    pub(crate) fn insert_created(&mut self, os: Os, record: Record) -> Option<String> {
+        let key = self.insert(os, record)?;
+        if let Some(t) = self.tables.get_mut(&os) {
+            t.created += 1;
+        }
+        Some(key)
+    }
+
+    /// Number of records of `os` created through the API (single creates and BULK `Add`s that
+    /// succeeded).
+    pub(crate) fn created(&self, os: Os) -> usize {
+        self.table(os).map_or(0, |t| t.created)
+    }
+
+    /// The keys of the records of `os` whose text attribute `attr` is `value`, in creation
+    /// order.
+    pub(crate) fn keys_where(&self, os: Os, attr: &str, value: &str) -> Vec<String> {
+        self.iter(os)
+            .filter(|r| r.get(attr).and_then(Value::as_str) == Some(value))
+            .filter_map(|r| key_of(os, r))
+            .collect()
+    }
+
+    /// Every value of text attribute `attr` that more than one record of `os` carries, with
+    /// their keys (values in order of first appearance).
+    pub(crate) fn duplicates(&self, os: Os, attr: &str) -> Vec<(String, Vec<String>)> {
+        let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+        for r in self.iter(os) {
+            let (Some(v), Some(k)) = (
+                r.get(attr)
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty()),
+                key_of(os, r),
+            ) else {
+                continue;
+            };
+            match seen.iter_mut().find(|(x, _)| x == v) {
+                Some((_, keys)) => keys.push(k),
+                None => seen.push((v.to_owned(), vec![k])),
+            }
+        }
+        seen.retain(|(_, keys)| keys.len() > 1);
+        seen
     }
 
     /// Replaces record `key` of `os` (its key attributes unchanged) with a fresh row stamp.

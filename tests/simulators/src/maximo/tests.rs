@@ -724,3 +724,111 @@ async fn records_other_records_refer_to_are_not_deleted() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn external_references_are_stored_filtered_length_checked_and_counted() {
+    let t = T::new(small()).await;
+    assert_eq!(
+        t.sim.created("mxapipo"),
+        0,
+        "seeded records are not counted"
+    );
+    let resp = t
+        .req(Method::POST, "/os/mxapipo?lean=1")
+        .header("x-method-override", "BULK")
+        .json_body(&json!([
+            {"description": "one", "externalrefid": "EXT0000001", "_action": "Add"},
+            {"description": "too long", "externalrefid": "EXT00000012", "_action": "Add"},
+            {"description": "two", "externalrefid": "EXT0000002", "_action": "Add"},
+            {"description": "again", "externalrefid": "EXT0000001", "_action": "Add"}
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = read(resp).await;
+    let statuses: Vec<&Value> = (0..4)
+        .map(|i| &body[i]["_responsemeta"]["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        [&json!("201"), &json!("400"), &json!("201"), &json!("201")]
+    );
+    let error = &body[1]["_responsedata"]["Error"];
+    assert_eq!(error["reasonCode"], "BMXAA4049E");
+    assert_eq!(error["errorattrname"], "externalrefid");
+    assert_eq!(error["statusCode"], "400");
+
+    // Three records were written; the reused reference is visible as a duplicate.
+    assert_eq!(t.sim.created("mxapipo"), 3);
+    assert_eq!(t.sim.created("mxapiwo"), 0);
+    let twice = t.sim.keys_by_externalrefid("mxapipo", "EXT0000001");
+    assert_eq!(twice.len(), 2);
+    assert_eq!(
+        t.sim.duplicate_externalrefids("mxapipo"),
+        vec![("EXT0000001".to_owned(), twice.clone())]
+    );
+    assert!(t.sim.duplicate_externalrefids("mxapiwo").is_empty());
+    assert!(
+        t.sim
+            .keys_by_externalrefid("mxapipo", "EXT00000012")
+            .is_empty()
+    );
+
+    // Returned and filtered with `=` and `in`.
+    let found = every(
+        &t,
+        "mxapipo",
+        "ponum,externalrefid",
+        Some(r#"externalrefid in ["EXT0000001","EXT0000002","NOPE"]"#),
+    )
+    .await;
+    assert_eq!(found.len(), 3);
+    assert!(found.iter().all(|m| {
+        m["externalrefid"]
+            .as_str()
+            .is_some_and(|x| x.starts_with("EXT000000"))
+    }));
+    let one = every(&t, "mxapipo", "*", Some(r#"externalrefid="EXT0000002""#)).await;
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["description"], "two");
+
+    // A single create and an update are length-checked the same way; nothing is written.
+    let resp = t
+        .req(Method::POST, "/os/mxapiwo?lean=1")
+        .json_body(&json!({"description": "x", "externalrefid": "ABCDEFGHIJK"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(read(resp).await["Error"]["reasonCode"], "BMXAA4049E");
+    assert_eq!(t.sim.created("mxapiwo"), 0);
+    let key = &twice[0];
+    let resp = t
+        .req(
+            Method::POST,
+            &format!("/os/mxapipo/{}?lean=1", rest_id(key)),
+        )
+        .header("x-method-override", "PATCH")
+        .json_body(&json!({"externalrefid": "ÄÖÜäöüßéèêx"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        t.sim.record("mxapipo", key).unwrap()["externalrefid"],
+        "EXT0000001"
+    );
+    let resp = t
+        .req(
+            Method::POST,
+            &format!("/os/mxapipo/{}?lean=1", rest_id(key)),
+        )
+        .header("x-method-override", "PATCH")
+        .json_body(&json!({"externalrefid": "ÄÖÜäöüßéèê"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert!(t.sim.duplicate_externalrefids("mxapipo").is_empty());
+}

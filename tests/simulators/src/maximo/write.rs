@@ -6,7 +6,9 @@
 //! Message codes: `BMXAA4153E` (not a valid site) is quoted from the IBM REST API guide; the
 //! work order transition codes `BMXAA4679E` (back from COMP to an approval status) and
 //! `BMXAA4638E` (COMP to INPRG) come from community reports of the changeStatus action;
-//! `BMXAA4195E` (a value is required) is Maximo's required-field message. Every other refusal
+//! `BMXAA4195E` (a value is required) is Maximo's required-field message; `BMXAA4049E` (a
+//! value longer than its attribute, refused rather than truncated) is the length error
+//! integrations report for ALN attributes such as `EXTERNALREFID`. Every other refusal
 //! is answered with a message and no code, since the exact code is not documented [U].
 
 use serde_json::{Map, Value, json};
@@ -99,6 +101,16 @@ fn required(os: Os, attr: &str) -> MaxError {
     )
 }
 
+/// A text longer than its attribute (`BMXAA4049E`): Maximo refuses it rather than truncating.
+fn too_long(os: Os, attr: &Attr, text: &str) -> MaxError {
+    MaxError::attr(
+        os,
+        attr.name,
+        Some("BMXAA4049E"),
+        format!("BMXAA4049E - The value specified {text} exceeds the maximum field length."),
+    )
+}
+
 /// `value` checked against the attribute's type and normalized (dates in server time).
 fn typed(os: Os, attr: &Attr, value: &Value) -> Result<Value, MaxError> {
     if value.is_null() {
@@ -116,7 +128,15 @@ fn typed(os: Os, attr: &Attr, value: &Value) -> Result<Value, MaxError> {
         )
     };
     match attr.ty {
-        Ty::Text => value.as_str().map(|s| json!(s)).ok_or_else(|| bad("text")),
+        Ty::Text => {
+            let text = value.as_str().ok_or_else(|| bad("text"))?;
+            if let Some(max) = attr.max_len
+                && text.chars().count() > max
+            {
+                return Err(too_long(os, attr, text));
+            }
+            Ok(json!(text))
+        }
         Ty::Int => value
             .as_i64()
             .map(Value::from)
