@@ -1,6 +1,7 @@
 //! The `plantwire` command: capability queries, adapter inspection, the demo, and the
 //! connection lifecycle on the state directory (`connect`, `connections`, `reauthorize`,
-//! `disconnect`), webhook endpoints and delivery, and the sealed vault's key.
+//! `disconnect`), bulk writes and durable jobs (`bulk`, `jobs`), webhook endpoints and
+//! delivery, and the sealed vault's key.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use plantwire::bulk::{JobStore, RecordOutcome};
 use plantwire::capabilities::{self, Format};
 use plantwire::health::{HealthSnapshot, HealthState};
 use plantwire::store::{
@@ -88,6 +90,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
     },
+    /// Creates, updates or runs an action on many records from a JSON Lines file, in batches;
+    /// writes one result line per input record, in input order. Above 1,000 records (or with
+    /// --job) the run is a durable job that `plantwire jobs run` resumes after a crash.
+    #[command(after_help = BULK_HELP)]
+    Bulk(BulkArgs),
+    /// Durable bulk jobs: list (the default), watch, cancel, run, results.
+    Jobs(JobsArgs),
     /// Removes a connection and its credential.
     Disconnect {
         /// The connection's id.
@@ -237,6 +246,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             reauthorize(&cli.state, &adapters(), args).await?;
         }
         Command::Export(args) => export(&cli.state, &adapters(), args).await?,
+        Command::Bulk(args) => bulk(&cli.state, &adapters(), args).await?,
+        Command::Jobs(args) => jobs(&cli.state, &adapters(), args).await?,
         Command::Serve { listen } => serve(&cli.state, &adapters(), listen).await?,
         Command::Disconnect { id } => disconnect(&cli.state, &id).await?,
         Command::Webhooks(command) => webhooks(&cli.state, command).await?,
@@ -291,6 +302,14 @@ struct StateArgs {
     /// account's aws/secretsmanager key].
     #[arg(long, global = true, env = "PLANTWIRE_AWS_KMS_KEY_ID")]
     aws_kms_key_id: Option<String>,
+    /// Where durable bulk jobs are kept: a SQLite file path (or `sqlite://PATH`), or a
+    /// `postgres://` URL that several hosts share [default: jobs.db in the state directory].
+    #[arg(long, global = true, env = "PLANTWIRE_JOB_STORE", value_name = "URL")]
+    job_store: Option<String>,
+    /// How long a runner's claim on a job lasts without renewal (it renews every third of
+    /// that): after a crash, another runner can take the job over once it runs out.
+    #[arg(long, global = true, env = "PLANTWIRE_JOB_LEASE", value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    job_lease: u64,
 }
 
 /// The vault backends offered on the command line.
@@ -1176,6 +1195,606 @@ async fn vault(state: &StateArgs, command: VaultCommand) -> anyhow::Result<()> {
                 workspace.vault_file().display(),
                 new_key_file.display()
             );
+        }
+    }
+    Ok(())
+}
+
+const BULK_HELP: &str = "Input: one JSON object per line.
+  create  the record: {\"title\": \"Pump check\", \"severity\": \"high\"}
+  update  {\"key\": \"1001\", \"patch\": {\"severity\": \"low\"}, \"concurrencyToken\": \"...\"}
+  action  {\"key\": \"1001\", \"input\": {\"status\": \"completed\"}}
+Any line may carry \"_idempotencyKey\": a key of the caller's own (removed before sending).
+Otherwise a key is derived from the record; where the entity has `externalId`, the key is
+its externalId. A key reused with a different record is refused; a job replaying records that
+already succeeded sends nothing again.
+Results: one line per input record, in input order:
+  {\"index\": 0, \"idempotencyKey\": \"...\", \"outcome\": \"created\", \"key\": \"1001\"}
+  outcomes: created, updated, failed (with the typed error), unknown (sent before a crash and
+  not found afterwards), skipped (the run stopped first). The exit status is non-zero when any
+  record failed or is unknown.";
+
+#[derive(Debug, clap::Args)]
+struct BulkArgs {
+    /// The connection's id.
+    connection: String,
+    /// The entity (`work-order`, `purchase-order`, ...).
+    entity: String,
+    #[command(subcommand)]
+    op: BulkOpCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BulkOpCommand {
+    /// Creates a record per input line.
+    Create {
+        /// JSON Lines input; `-` reads standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        flags: BulkFlags,
+    },
+    /// Updates a record per input line (`key`, `patch`, optional `concurrencyToken`).
+    Update {
+        /// JSON Lines input; `-` reads standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        flags: BulkFlags,
+    },
+    /// Runs the named action on a record per input line (`key`, optional `input`).
+    Action {
+        /// The action (`plantwire capabilities SYSTEM --entity ENTITY` lists them).
+        name: String,
+        /// JSON Lines input; `-` reads standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        flags: BulkFlags,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct BulkFlags {
+    /// Records per batch (never above the adapter's limit).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
+    batch_size: u32,
+    /// Pause between batches, in milliseconds (the connection's rate limit paces requests in
+    /// any case).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    delay_ms: u64,
+    /// Stop after this many failed records; the rest are skipped.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    stop_after_failures: Option<u32>,
+    /// Run as a durable job (the default above 1,000 records): resumable after a crash
+    /// with `plantwire jobs run`, and replays of records that succeeded send nothing.
+    #[arg(long)]
+    job: bool,
+    /// Write the results to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    results: Option<PathBuf>,
+    /// No progress bar, even on a terminal.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct JobsArgs {
+    #[command(subcommand)]
+    command: Option<JobsCommand>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Lists the jobs, newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Shows a job's progress until it ends.
+    Watch {
+        /// The job's id.
+        id: String,
+    },
+    /// Cancels a job: a queued one at once, a running one after its current batch.
+    Cancel {
+        /// The job's id.
+        id: String,
+    },
+    /// Runs one job, or every claimable job (queued, or left by a runner that died) until
+    /// none is left; a batch left in flight is settled first.
+    Run {
+        /// The job's id [default: every claimable job].
+        id: Option<String>,
+        /// No progress bar, even on a terminal.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Writes a job's results as JSON Lines, one per input record in input order.
+    Results {
+        /// The job's id.
+        id: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// The job store the options name: SQLite (a path, `sqlite://PATH`, or `jobs.db` in the
+/// state directory) or PostgreSQL (`postgres://`, `postgresql://`).
+async fn job_store(state: &StateArgs) -> anyhow::Result<std::sync::Arc<dyn JobStore>> {
+    use plantwire::bulk::SqliteJobStore;
+    use plantwire::bulk::postgres::PostgresJobStore;
+
+    match state.job_store.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(std::sync::Arc::new(PostgresJobStore::connect(url).await?))
+        }
+        Some(url) if url.contains("://") && !url.starts_with("sqlite://") => bail!(
+            "unknown job store `{}`: give a SQLite file path (or sqlite://PATH) or a postgres:// URL",
+            url.split("://").next().unwrap_or_default()
+        ),
+        Some(url) => {
+            let path = PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url));
+            Ok(std::sync::Arc::new(SqliteJobStore::open(&path)?))
+        }
+        None => {
+            let config = state.config()?;
+            std::fs::create_dir_all(&config.state_dir).with_context(|| {
+                format!(
+                    "creating the state directory {}",
+                    config.state_dir.display()
+                )
+            })?;
+            Ok(std::sync::Arc::new(SqliteJobStore::open(
+                config.state_dir.join("jobs.db"),
+            )?))
+        }
+    }
+}
+
+/// Reads JSON Lines: one value per non-blank line. A line that is not JSON refuses the
+/// whole input (nothing is sent).
+fn read_jsonl(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    use std::io::BufRead as _;
+
+    let reader: Box<dyn std::io::BufRead> = if path == Path::new("-") {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        if !file
+            .metadata()
+            .with_context(|| format!("reading {}", path.display()))?
+            .is_file()
+        {
+            bail!("{} is not a regular file", path.display());
+        }
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {} of {}", n + 1, path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.len() > plantwire::bulk::sqlite::MAX_PAYLOAD_BYTES {
+            bail!(
+                "line {} is larger than {} bytes; nothing was sent",
+                n + 1,
+                plantwire::bulk::sqlite::MAX_PAYLOAD_BYTES
+            );
+        }
+        let value = serde_json::from_str(&line)
+            .with_context(|| format!("line {} is not valid JSON; nothing was sent", n + 1))?;
+        out.push(value);
+        if out.len() > plantwire::bulk::sqlite::MAX_JOB_RECORDS {
+            bail!(
+                "more than {} records; split the input",
+                plantwire::bulk::sqlite::MAX_JOB_RECORDS
+            );
+        }
+    }
+    if out.is_empty() {
+        bail!("{} holds no records", path.display());
+    }
+    Ok(out)
+}
+
+/// Writes result lines to `path` or standard output.
+fn write_results(
+    path: Option<&Path>,
+    lines: impl IntoIterator<Item = serde_json::Value>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    let mut out: Box<dyn std::io::Write> = match path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A progress bar on a terminal (records, batches, failures, rate, ETA); `None` when piped
+/// or quiet.
+fn progress_bar(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal as _;
+
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} records, {msg}, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn show_progress(bar: Option<&indicatif::ProgressBar>, p: &plantwire::bulk::Progress) {
+    if let Some(bar) = bar {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+        bar.set_message(format!("{} batches, {} failed", p.batches, p.failed));
+    }
+}
+
+/// `created 295, failed 5` from outcomes.
+fn tally<'a>(outcomes: impl IntoIterator<Item = Option<&'a RecordOutcome>>) -> (String, u64) {
+    let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    let mut bad = 0;
+    for o in outcomes {
+        let name = match o {
+            Some(RecordOutcome::Created { .. }) => "created",
+            Some(RecordOutcome::Updated { .. }) => "updated",
+            Some(RecordOutcome::Failed { .. }) => "failed",
+            Some(RecordOutcome::Unknown { .. }) => "unknown",
+            Some(RecordOutcome::Skipped { .. }) => "skipped",
+            None => "pending",
+        };
+        if o.is_some_and(RecordOutcome::is_failure) {
+            bad += 1;
+        }
+        *counts.entry(name).or_default() += 1;
+    }
+    let text = counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (text, bad)
+}
+
+async fn bulk(state: &StateArgs, adapters: &Adapters, args: BulkArgs) -> anyhow::Result<()> {
+    use plantwire::bulk::{BulkOp, BulkOptions, BulkRequest, engine};
+
+    let (op, file, flags) = match args.op {
+        BulkOpCommand::Create { file, flags } => (BulkOp::Create, file, flags),
+        BulkOpCommand::Update { file, flags } => (BulkOp::Update, file, flags),
+        BulkOpCommand::Action { name, file, flags } => (BulkOp::Action(name), file, flags),
+    };
+    let inputs = read_jsonl(&file)?;
+    let Some(workspace) = Workspace::open_existing(state.config()?)? else {
+        bail!(
+            "no connection `{}` (there are no connections yet; `plantwire connect` makes one)",
+            args.connection
+        );
+    };
+    let workspace = std::sync::Arc::new(workspace);
+    let registry = std::sync::Arc::new(adapters.load().await?);
+    let connection = workspace
+        .connection(&registry, &args.connection)
+        .await
+        .map_err(|e| explain(e, &args.connection))?;
+    let request = BulkRequest {
+        entity: args.entity.clone(),
+        op,
+        options: BulkOptions {
+            batch_size: flags.batch_size,
+            delay: Duration::from_millis(flags.delay_ms),
+            stop_after_failures: flags.stop_after_failures,
+        },
+    };
+    engine::entity_for(&connection, &request.entity, &request.op)?;
+    let bar = progress_bar(inputs.len() as u64, flags.quiet);
+    let durable = flags.job || inputs.len() > plantwire::bulk::DEFAULT_JOB_THRESHOLD;
+    let (lines, summary, bad, ended) = if durable {
+        let store = job_store(state).await?;
+        let tenant = workspace
+            .store()
+            .connection(&args.connection)?
+            .and_then(|r| r.tenant);
+        let id =
+            plantwire::bulk::submit(store.as_ref(), &connection, tenant, &request, &inputs).await?;
+        eprintln!(
+            "job {id}: {} records; if this process stops, `plantwire jobs run {id}` resumes it",
+            inputs.len()
+        );
+        let runner = plantwire::bulk::Runner::new(
+            std::sync::Arc::clone(&store),
+            std::sync::Arc::new(plantwire::bulk::WorkspaceConnections::new(
+                std::sync::Arc::clone(&workspace),
+                std::sync::Arc::clone(&registry),
+            )),
+            std::sync::Arc::new(plantwire::bulk::WorkspaceEvents(std::sync::Arc::clone(
+                &workspace,
+            ))),
+        )
+        .with_lease(Duration::from_secs(state.job_lease));
+        let ran = runner
+            .run_job(&id, &mut |p: &plantwire::bulk::JobProgress| {
+                show_progress(bar.as_ref(), &p.progress)
+            })
+            .await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let job = ran?.with_context(|| format!("job {id} is held by another runner"))?;
+        let outcomes = store.outcomes(&id).await?;
+        let (summary, bad) = tally(outcomes.iter().map(|(_, _, o)| o.as_ref()));
+        let lines: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|(i, k, o)| engine::result_line(*i, k, o.as_ref()))
+            .collect();
+        deliver_after(&workspace).await;
+        (
+            lines,
+            format!("job {id} {}: {summary}", job.status.as_str()),
+            bad,
+            job.status,
+        )
+    } else {
+        let results = plantwire::bulk::run(&connection, &request, &inputs, |p| {
+            show_progress(bar.as_ref(), p)
+        })
+        .await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let results = results?;
+        let (summary, bad) = tally(results.iter().map(|r| Some(&r.outcome)));
+        let lines = results
+            .iter()
+            .map(|r| engine::result_line(r.index, &r.idempotency_key, Some(&r.outcome)))
+            .collect();
+        (lines, summary, bad, plantwire::bulk::JobStatus::Completed)
+    };
+    write_results(flags.results.as_deref(), lines)?;
+    if !flags.quiet {
+        eprintln!("{} {}: {summary}", args.connection, args.entity);
+    }
+    if bad > 0 {
+        bail!(
+            "{bad} of {} records failed or have an unknown outcome (see the results)",
+            inputs.len()
+        );
+    }
+    if ended != plantwire::bulk::JobStatus::Completed {
+        bail!(
+            "the job was {} before every record was sent (see the results)",
+            ended.as_str()
+        );
+    }
+    Ok(())
+}
+
+fn job_json(job: &plantwire::bulk::JobInfo) -> serde_json::Value {
+    serde_json::json!({
+        "id": job.id.0,
+        "status": job.status.as_str(),
+        "connection": job.spec.connection,
+        "tenant": job.spec.tenant,
+        "entity": job.spec.entity,
+        "operation": plantwire::bulk::sqlite::op_name(&job.spec.op),
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "batches": job.batches,
+        "cancelRequested": job.cancel_requested,
+        "leaseOwner": job.lease_owner,
+        "leaseUntil": job.lease_until.map(time),
+        "createdAt": time(job.created_at),
+        "updatedAt": time(job.updated_at),
+    })
+}
+
+fn job_id(id: &str) -> plantwire::bulk::JobId {
+    plantwire::bulk::JobId(id.to_owned())
+}
+
+async fn jobs(state: &StateArgs, adapters: &Adapters, args: JobsArgs) -> anyhow::Result<()> {
+    let command = args.command.unwrap_or(JobsCommand::List {
+        format: args.format,
+        limit: 100,
+    });
+    let store = job_store(state).await?;
+    match command {
+        JobsCommand::List { format, limit } => {
+            let list = store.jobs(limit).await?;
+            match format {
+                ListFormat::Json => {
+                    let items: Vec<_> = list.iter().map(job_json).collect();
+                    println!("{}", serde_json::to_string_pretty(&items)?);
+                }
+                ListFormat::Table if list.is_empty() => {
+                    println!("no jobs (`plantwire bulk ... --job` makes one)")
+                }
+                ListFormat::Table => {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|j| {
+                            vec![
+                                j.id.0.clone(),
+                                format!(
+                                    "{}{}",
+                                    j.status.as_str(),
+                                    if j.cancel_requested && !j.status.is_final() {
+                                        " (cancelling)"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                                j.spec.connection.clone(),
+                                j.spec.entity.clone(),
+                                plantwire::bulk::sqlite::op_name(&j.spec.op),
+                                format!("{}/{}", j.done, j.total),
+                                j.failed.to_string(),
+                                time(j.updated_at),
+                            ]
+                        })
+                        .collect();
+                    print!(
+                        "{}",
+                        table(
+                            &[
+                                "ID",
+                                "STATUS",
+                                "CONNECTION",
+                                "ENTITY",
+                                "OPERATION",
+                                "DONE",
+                                "FAILED",
+                                "UPDATED"
+                            ],
+                            &rows,
+                            &[]
+                        )
+                    );
+                }
+            }
+        }
+        JobsCommand::Watch { id } => {
+            let id = job_id(&id);
+            let Some(mut job) = store.job(&id).await? else {
+                bail!("no job `{id}` (`plantwire jobs` lists them)");
+            };
+            let bar = progress_bar(job.total, false);
+            while !job.status.is_final() {
+                show_progress(
+                    bar.as_ref(),
+                    &plantwire::bulk::Progress {
+                        total: job.total,
+                        done: job.done,
+                        failed: job.failed,
+                        batches: job.batches,
+                    },
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                job = store
+                    .job(&id)
+                    .await?
+                    .with_context(|| format!("job {id} disappeared"))?;
+            }
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            println!(
+                "job {id} {}: {}/{} records, {} failed, {} batches",
+                job.status.as_str(),
+                job.done,
+                job.total,
+                job.failed,
+                job.batches
+            );
+        }
+        JobsCommand::Cancel { id } => {
+            let id = job_id(&id);
+            let Some(job) = store.job(&id).await? else {
+                bail!("no job `{id}` (`plantwire jobs` lists them)");
+            };
+            if store.cancel(&id, time::OffsetDateTime::now_utc()).await? {
+                match job.status {
+                    plantwire::bulk::JobStatus::Queued => println!("job {id} cancelled"),
+                    _ => println!("job {id}: cancel requested; it stops after its current batch"),
+                }
+            } else {
+                println!("job {id} is already {}", job.status.as_str());
+            }
+        }
+        JobsCommand::Run { id, quiet } => {
+            let workspace = std::sync::Arc::new(state.open()?);
+            let registry = std::sync::Arc::new(adapters.load().await?);
+            let runner = plantwire::bulk::Runner::new(
+                std::sync::Arc::clone(&store),
+                std::sync::Arc::new(plantwire::bulk::WorkspaceConnections::new(
+                    std::sync::Arc::clone(&workspace),
+                    registry,
+                )),
+                std::sync::Arc::new(plantwire::bulk::WorkspaceEvents(std::sync::Arc::clone(
+                    &workspace,
+                ))),
+            )
+            .with_lease(Duration::from_secs(state.job_lease));
+            let bar = progress_bar(0, quiet);
+            let mut show = |p: &plantwire::bulk::JobProgress| {
+                if let Some(bar) = &bar {
+                    bar.set_prefix(p.id.0.clone());
+                }
+                show_progress(bar.as_ref(), &p.progress)
+            };
+            let (ran, errors) = match id {
+                Some(id) => {
+                    let id = job_id(&id);
+                    if store.job(&id).await?.is_none() {
+                        bail!("no job `{id}` (`plantwire jobs` lists them)");
+                    }
+                    match runner.run_job(&id, &mut show).await {
+                        Ok(Some(job)) => (vec![job], Vec::new()),
+                        Ok(None) => {
+                            if let Some(bar) = &bar {
+                                bar.finish_and_clear();
+                            }
+                            bail!(
+                                "job {id} is not claimable: it is over, or another runner holds it"
+                            );
+                        }
+                        Err(e) => (Vec::new(), vec![(id, e)]),
+                    }
+                }
+                None => runner.run_until_idle(&mut show).await,
+            };
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            for job in &ran {
+                let outcomes = store.outcomes(&job.id).await?;
+                let (summary, _) = tally(outcomes.iter().map(|(_, _, o)| o.as_ref()));
+                eprintln!("job {} {}: {summary}", job.id, job.status.as_str());
+            }
+            if ran.is_empty() && errors.is_empty() {
+                eprintln!("no job to run");
+            }
+            deliver_after(&workspace).await;
+            if !errors.is_empty() {
+                for (id, e) in &errors {
+                    eprintln!("error: job {id}: {e}");
+                }
+                bail!("{} job(s) could not be run to the end", errors.len());
+            }
+        }
+        JobsCommand::Results { id, output } => {
+            let id = job_id(&id);
+            if store.job(&id).await?.is_none() {
+                bail!("no job `{id}` (`plantwire jobs` lists them)");
+            }
+            let outcomes = store.outcomes(&id).await?;
+            write_results(
+                output.as_deref(),
+                outcomes
+                    .iter()
+                    .map(|(i, k, o)| plantwire::bulk::engine::result_line(*i, k, o.as_ref())),
+            )?;
         }
     }
     Ok(())

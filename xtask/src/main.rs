@@ -15,6 +15,8 @@
 //! once, reinstalled when a pinned version changes) and passes its interpreter to the tests as
 //! `PLANTWIRE_PYTHON` (unless that is already set). Without `python3` (or its `venv`/`pip`)
 //! it warns and leaves the variable unset; the tests then say loudly what they skipped.
+//! Likewise the PostgreSQL job store tests need a server at `PLANTWIRE_TEST_DATABASE_URL`
+//! (`.ci/run` sets it); without it `test` warns, before and after the run, that they skip.
 //!
 //! Nested cargo runs happen here, never in a build script, so the target directory's lock is
 //! never taken twice.
@@ -258,6 +260,17 @@ fn prepare_python(target: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Says loudly that the PostgreSQL job store tests skip without a database (passing tests'
+/// output is captured, so their own notices do not show).
+fn postgres_notice() {
+    if std::env::var_os("PLANTWIRE_TEST_DATABASE_URL").is_none_or(|v| v.is_empty()) {
+        eprintln!(
+            "xtask: WARNING: PLANTWIRE_TEST_DATABASE_URL is not set: the PostgreSQL job store \
+             tests are SKIPPED (set it to postgres://USER@HOST:PORT/DATABASE to run them)"
+        );
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let root = workspace_root();
     let mut args = std::env::args().skip(1);
@@ -301,7 +314,9 @@ fn main() -> anyhow::Result<()> {
             if let Some(python) = python {
                 cmd.env("PLANTWIRE_PYTHON", python);
             }
+            postgres_notice();
             run(cmd)?;
+            postgres_notice();
         }
         "bench" => {
             let (adapters, fixtures) = build(&root)?;

@@ -34,7 +34,8 @@ pub enum EventKind {
     ConnectionReauthorizationRequired,
     /// A degraded or needs-reauthorization episode ended (`connection.recovered`).
     ConnectionRecovered,
-    /// Reserved for the bulk module: a durable job finished (`job.completed`).
+    /// A durable bulk job finished: completed, stopped at its failure limit, or cancelled
+    /// (`job.completed`; the data carries the job's id, status and counts).
     JobCompleted,
 }
 
@@ -72,6 +73,34 @@ pub struct Event {
     pub status: Option<u16>,
     /// When it happened.
     pub at: OffsetDateTime,
+    /// For `job.completed`: the job's id, status and counts.
+    pub job: Option<JobSummary>,
+}
+
+/// What a `job.completed` event says about the job: its id, what it did, how it ended and how
+/// many records came to which outcome. Never a record's payload (the caller's data).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobSummary {
+    /// The job's id (`job_…`).
+    pub id: String,
+    /// `completed`, `stopped` (failure limit) or `cancelled`.
+    pub status: String,
+    /// The unified entity.
+    pub entity: String,
+    /// `create`, `update` or `action:<name>`.
+    pub operation: String,
+    /// Input records.
+    pub total: u64,
+    /// Records created.
+    pub created: u64,
+    /// Records updated (or whose action ran).
+    pub updated: u64,
+    /// Records refused or failed.
+    pub failed: u64,
+    /// Records whose fate is unknown (sent before a crash, not found afterwards).
+    pub unknown: u64,
+    /// Records not attempted.
+    pub skipped: u64,
 }
 
 impl Event {
@@ -84,6 +113,7 @@ impl Event {
             reason: sanitize_reason(reason),
             status: None,
             at: OffsetDateTime::now_utc(),
+            job: None,
         }
     }
 
@@ -98,6 +128,13 @@ impl Event {
     #[must_use]
     pub fn with_status(mut self, status: u16) -> Event {
         self.status = Some(status);
+        self
+    }
+
+    /// The same event, about the job `summary` describes (`job.completed`).
+    #[must_use]
+    pub fn with_job(mut self, summary: JobSummary) -> Event {
+        self.job = Some(summary);
         self
     }
 
@@ -119,6 +156,23 @@ impl Event {
         data.insert("reason".into(), json!(sanitize_reason(&self.reason)));
         if let Some(status) = self.status {
             data.insert("status".into(), json!(status));
+        }
+        if let Some(job) = &self.job {
+            data.insert(
+                "job".into(),
+                json!({
+                    "id": job.id,
+                    "status": job.status,
+                    "entity": job.entity,
+                    "operation": job.operation,
+                    "total": job.total,
+                    "created": job.created,
+                    "updated": job.updated,
+                    "failed": job.failed,
+                    "unknown": job.unknown,
+                    "skipped": job.skipped,
+                }),
+            );
         }
         json!({
             "type": self.kind.as_str(),
@@ -305,6 +359,25 @@ mod tests {
                 "timestamp": "2023-11-14T22:13:20Z",
                 "data": {"connectionId": "c1", "tenant": "acme", "reason": "refused", "status": 401},
             })
+        );
+        let job = Event::new(EventKind::JobCompleted, "c1", "done")
+            .with_job(JobSummary {
+                id: "job_1".into(),
+                status: "completed".into(),
+                entity: "work-order".into(),
+                operation: "create".into(),
+                total: 3,
+                created: 2,
+                failed: 1,
+                ..JobSummary::default()
+            })
+            .with_time(at);
+        assert_eq!(job.payload()["type"], "job.completed");
+        assert_eq!(
+            job.payload()["data"]["job"],
+            json!({"id": "job_1", "status": "completed", "entity": "work-order",
+                   "operation": "create", "total": 3, "created": 2, "updated": 0,
+                   "failed": 1, "unknown": 0, "skipped": 0})
         );
         let bare = Event::new(EventKind::ConnectionRecovered, "c1", "ok").payload();
         assert_eq!(bare["data"].as_object().map(Map::len), Some(2));

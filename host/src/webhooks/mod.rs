@@ -27,7 +27,9 @@ use std::path::PathBuf;
 pub use dispatcher::{DeliveryReport, Dispatcher, DispatcherConfig};
 pub use endpoint::{Endpoint, EndpointRegistry, EndpointSecret};
 pub(crate) use event::rfc3339;
-pub use event::{DiscardEvents, Event, EventKind, EventSink, MAX_REASON_BYTES, sanitize_reason};
+pub use event::{
+    DiscardEvents, Event, EventKind, EventSink, JobSummary, MAX_REASON_BYTES, sanitize_reason,
+};
 pub use outbox::{MessageId, MessageStatus, Outbox, OutboxCounts, OutboxMessage};
 pub use schedule::RetryPolicy;
 pub use sink::OutboxSink;
