@@ -34,6 +34,7 @@ pub mod health;
 pub mod paging;
 pub mod registry;
 pub mod runtime;
+mod sqlite_wal;
 pub mod store;
 pub mod validate;
 pub mod vault;

@@ -168,9 +168,7 @@ impl SqliteJobStore {
         )
         .map_err(backend)?;
         db.busy_timeout(Duration::from_secs(30)).map_err(backend)?;
-        let mode: String = db
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(backend)?;
+        let mode = crate::sqlite_wal::enter_wal(&db, Duration::from_secs(30)).map_err(backend)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend(
                 "the job database refused WAL mode".into(),

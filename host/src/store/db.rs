@@ -149,8 +149,7 @@ impl ConnectionStore {
                 | OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )?;
         db.busy_timeout(Duration::from_secs(5))?;
-        let mode: String =
-            db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        let mode = crate::sqlite_wal::enter_wal(&db, Duration::from_secs(5))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt("the database refused WAL mode".into()));
         }

@@ -192,8 +192,7 @@ impl Outbox {
                 | OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mode: String =
-            db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        let mode = crate::sqlite_wal::enter_wal(&db, std::time::Duration::from_secs(5))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(WebhookError::Corrupt("the database refused WAL mode"));
         }
@@ -394,15 +393,28 @@ fn split(path: &Path) -> Result<(PathBuf, String), WebhookError> {
     Ok((dir, name))
 }
 
+/// Creates the schema of a new outbox. The version is read under the write lock, so two
+/// processes opening a new file at once do not both try to create it.
 fn migrate(db: &Connection) -> Result<(), WebhookError> {
-    let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    match version {
-        0 => db.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?,
-        SCHEMA_VERSION => {}
-        _ => {
-            return Err(WebhookError::Corrupt(
-                "the outbox was written by a newer Plantwire",
-            ));
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        match version {
+            0 => db.execute_batch(SCHEMA)?,
+            SCHEMA_VERSION => {}
+            _ => {
+                return Err(WebhookError::Corrupt(
+                    "the outbox was written by a newer Plantwire",
+                ));
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => db.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = db.execute_batch("ROLLBACK");
+            return Err(e);
         }
     }
     Ok(())
@@ -499,6 +511,21 @@ mod tests {
 
     fn event() -> Event {
         Event::new(EventKind::ConnectionRecovered, "conn-1", "reauthorized")
+    }
+
+    #[test]
+    fn processes_opening_a_new_outbox_at_once_all_succeed() {
+        let tmp = TempDir::new("race");
+        let path = tmp.0.join("outbox.sqlite3");
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Outbox::open(&path).map(drop))
+            })
+            .collect();
+        for opener in openers {
+            opener.join().expect("thread").expect("open");
+        }
     }
 
     #[test]
