@@ -242,3 +242,54 @@ impl LogCapture {
         self.0.lock().expect("lock").clone()
     }
 }
+
+/// Calls every operation (list, get, create, update, delete) that `conn`'s adapter declares
+/// unsupported, on every entity, with `key` where one is needed, and checks that the host
+/// refuses each before the adapter runs, with the adapter's declared reason. Returns how many
+/// were tried.
+pub async fn refuse_every_unsupported(conn: &Connection, key: &str) -> usize {
+    use plantwire::sdk::{AdapterError, Operation, Support};
+    use plantwire::{CallError, ListOptions};
+
+    let info = conn.info().clone();
+    let mut tried = 0;
+    for entity in &info.entities {
+        for op in [
+            Operation::List,
+            Operation::Get,
+            Operation::Create,
+            Operation::Update,
+            Operation::Delete,
+        ] {
+            let Support::Unsupported(reason) = entity.support(op) else {
+                continue;
+            };
+            let result = match op {
+                Operation::List => conn
+                    .list(&entity.name, ListOptions::default())
+                    .await
+                    .map(|_| ()),
+                Operation::Get => conn.get(&entity.name, key).await.map(|_| ()),
+                Operation::Create => conn
+                    .create(&entity.name, vec![serde_json::json!({})])
+                    .await
+                    .map(|_| ()),
+                Operation::Update => conn
+                    .update(&entity.name, key, serde_json::json!({"name": "x"}), None)
+                    .await
+                    .map(|_| ()),
+                Operation::Delete => conn.delete(&entity.name, key).await,
+                Operation::Action => continue,
+            };
+            match result {
+                Err(CallError::Refused(AdapterError::Unsupported(message))) => assert!(
+                    message.contains(&reason),
+                    "{message} carries the adapter's reason"
+                ),
+                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
+            }
+            tried += 1;
+        }
+    }
+    tried
+}

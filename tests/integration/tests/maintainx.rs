@@ -13,9 +13,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use plantwire::sdk::{AdapterError, Filter, FilterOp, Operation, Support};
+use plantwire::sdk::{AdapterError, Filter, FilterOp};
 use plantwire::{CallError, Connection, ListOptions, Runtime};
-use plantwire_integration_tests::{connect, egress, load, test_config};
+use plantwire_integration_tests::{connect, egress, load, refuse_every_unsupported, test_config};
 use plantwire_simulators::maintainx::{Config, MaintainxSim};
 use serde_json::{Value, json};
 
@@ -389,51 +389,7 @@ async fn purchase_orders_are_created_with_line_items_and_approved() {
 #[tokio::test]
 async fn unsupported_operations_are_refused_before_the_adapter_runs() {
     let t = setup().await;
-    let info = t.conn.info().clone();
-    let mut tried = 0;
-    for entity in &info.entities {
-        for op in [
-            Operation::List,
-            Operation::Get,
-            Operation::Create,
-            Operation::Update,
-            Operation::Delete,
-        ] {
-            let Support::Unsupported(reason) = entity.support(op) else {
-                continue;
-            };
-            let result = match op {
-                Operation::List => t
-                    .conn
-                    .list(&entity.name, ListOptions::default())
-                    .await
-                    .map(|_| ()),
-                Operation::Get => t.conn.get(&entity.name, "1").await.map(|_| ()),
-                Operation::Create => t
-                    .conn
-                    .create(&entity.name, vec![json!({})])
-                    .await
-                    .map(|_| ()),
-                Operation::Update => t
-                    .conn
-                    .update(&entity.name, "1", json!({"name": "x"}), None)
-                    .await
-                    .map(|_| ()),
-                Operation::Delete => t.conn.delete(&entity.name, "1").await,
-                Operation::Action => continue,
-            };
-            match result {
-                Err(CallError::Refused(AdapterError::Unsupported(message))) => {
-                    assert!(
-                        message.contains(&reason),
-                        "{message} carries the adapter's reason"
-                    )
-                }
-                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
-            }
-            tried += 1;
-        }
-    }
+    let tried = refuse_every_unsupported(&t.conn, "1").await;
     assert!(
         tried >= 10,
         "the adapter declares several unsupported operations ({tried})"

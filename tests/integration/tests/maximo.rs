@@ -15,9 +15,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use plantwire::sdk::{AdapterError, AuthScheme, Filter, FilterOp, Operation, Support};
+use plantwire::sdk::{AdapterError, AuthScheme, Filter, FilterOp};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Runtime};
-use plantwire_integration_tests::{connect, load, test_config};
+use plantwire_integration_tests::{connect, load, refuse_every_unsupported, test_config};
 use plantwire_simulators::maximo::{Config, ListTamper, MaximoSim, rest_id};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -721,48 +721,7 @@ async fn materials_stock_locations_and_vendors_are_written() {
 #[tokio::test]
 async fn unsupported_operations_are_refused_before_the_adapter_runs() {
     let t = setup().await;
-    let info = t.conn.info().clone();
-    let mut tried = 0;
-    for entity in &info.entities {
-        for op in [
-            Operation::List,
-            Operation::Get,
-            Operation::Create,
-            Operation::Update,
-            Operation::Delete,
-        ] {
-            let Support::Unsupported(reason) = entity.support(op) else {
-                continue;
-            };
-            let result = match op {
-                Operation::List => t
-                    .conn
-                    .list(&entity.name, ListOptions::default())
-                    .await
-                    .map(|_| ()),
-                Operation::Get => t.conn.get(&entity.name, "X/Y").await.map(|_| ()),
-                Operation::Create => t
-                    .conn
-                    .create(&entity.name, vec![json!({})])
-                    .await
-                    .map(|_| ()),
-                Operation::Update => t
-                    .conn
-                    .update(&entity.name, "X/Y", json!({"name": "x"}), None)
-                    .await
-                    .map(|_| ()),
-                Operation::Delete => t.conn.delete(&entity.name, "X/Y").await,
-                Operation::Action => continue,
-            };
-            match result {
-                Err(CallError::Refused(AdapterError::Unsupported(message))) => {
-                    assert!(message.contains(&reason), "{message}")
-                }
-                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
-            }
-            tried += 1;
-        }
-    }
+    let tried = refuse_every_unsupported(&t.conn, "X/Y").await;
     assert_eq!(
         tried, 16,
         "site, user, service-request (5 each) and inventory update"

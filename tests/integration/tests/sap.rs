@@ -15,11 +15,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use plantwire::paging::parse_filter;
-use plantwire::sdk::{
-    AdapterError, AuthScheme, Filter, FilterOp, HttpError, Operation, Request, Response, Support,
-};
+use plantwire::sdk::{AdapterError, AuthScheme, Filter, FilterOp, HttpError, Request, Response};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Upstream};
-use plantwire_integration_tests::{connect, load, runtime};
+use plantwire_integration_tests::{connect, load, refuse_every_unsupported, runtime};
 use plantwire_simulators::sap::{Config, Malformation, SapSim};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -798,48 +796,7 @@ async fn sap_assets_and_locations_are_created_updated_and_status_changed() {
 #[tokio::test]
 async fn sap_unsupported_operations_are_refused_before_the_adapter_runs() {
     let t = setup().await;
-    let info = t.conn.info().clone();
-    let mut tried = 0;
-    for entity in &info.entities {
-        for op in [
-            Operation::List,
-            Operation::Get,
-            Operation::Create,
-            Operation::Update,
-            Operation::Delete,
-        ] {
-            let Support::Unsupported(reason) = entity.support(op) else {
-                continue;
-            };
-            let result = match op {
-                Operation::List => t
-                    .conn
-                    .list(&entity.name, ListOptions::default())
-                    .await
-                    .map(|_| ()),
-                Operation::Get => t.conn.get(&entity.name, "1").await.map(|_| ()),
-                Operation::Create => t
-                    .conn
-                    .create(&entity.name, vec![json!({})])
-                    .await
-                    .map(|_| ()),
-                Operation::Update => t
-                    .conn
-                    .update(&entity.name, "1", json!({"name": "x"}), None)
-                    .await
-                    .map(|_| ()),
-                Operation::Delete => t.conn.delete(&entity.name, "1").await,
-                Operation::Action => continue,
-            };
-            match result {
-                Err(CallError::Refused(AdapterError::Unsupported(message))) => {
-                    assert!(message.contains(&reason))
-                }
-                other => panic!("{} {op}: expected a refusal, got {other:?}", entity.name),
-            }
-            tried += 1;
-        }
-    }
+    let tried = refuse_every_unsupported(&t.conn, "1").await;
     assert!(tried >= 25, "{tried}");
     assert!(t.sim.requests().is_empty(), "no request reached SAP");
 }
