@@ -293,3 +293,93 @@ pub async fn refuse_every_unsupported(conn: &Connection, key: &str) -> usize {
     }
     tried
 }
+
+/// One credential of every kind, under ids named after the kind, holding `secrets` (six
+/// distinct strings: token, password, client secret, refresh token, access key, secret key).
+pub fn every_credential_kind(
+    secrets: &[&str],
+) -> Vec<(
+    plantwire::vault::CredentialId,
+    plantwire::vault::StoredCredential,
+)> {
+    use plantwire::vault::{CredentialId, StoredCredential};
+    use secrecy::SecretString;
+
+    assert_eq!(secrets.len(), 6, "six secrets");
+    let id = |s: &str| CredentialId::new(s).expect("valid id");
+    let secret = |i: usize| SecretString::from(secrets[i]);
+    vec![
+        (id("token"), StoredCredential::Token { token: secret(0) }),
+        (
+            id("basic"),
+            StoredCredential::Basic {
+                user: "maint-user".into(),
+                password: secret(1),
+            },
+        ),
+        (
+            id("oauth2"),
+            StoredCredential::OAuth2 {
+                client_id: "client-42".into(),
+                client_secret: secret(2),
+                refresh_token: Some(secret(3)),
+            },
+        ),
+        (
+            id("oauth2.norefresh"),
+            StoredCredential::OAuth2 {
+                client_id: "client-43".into(),
+                client_secret: secret(2),
+                refresh_token: None,
+            },
+        ),
+        (
+            id("hmac"),
+            StoredCredential::Hmac {
+                access_key: secret(4),
+                app_key: "app-7".into(),
+                secret_key: secret(5),
+            },
+        ),
+    ]
+}
+
+/// Every field of a credential, secrets exposed, for comparisons.
+pub fn credential_fields(c: &plantwire::vault::StoredCredential) -> Vec<String> {
+    use plantwire::vault::StoredCredential;
+    use secrecy::ExposeSecret;
+
+    match c {
+        StoredCredential::Token { token } => vec!["token".into(), token.expose_secret().into()],
+        StoredCredential::Basic { user, password } => {
+            vec![
+                "basic".into(),
+                user.clone(),
+                password.expose_secret().into(),
+            ]
+        }
+        StoredCredential::OAuth2 {
+            client_id,
+            client_secret,
+            refresh_token,
+        } => vec![
+            "oauth2".into(),
+            client_id.clone(),
+            client_secret.expose_secret().into(),
+            refresh_token
+                .as_ref()
+                .map_or("-".into(), |t| t.expose_secret().into()),
+        ],
+        StoredCredential::Hmac {
+            access_key,
+            app_key,
+            secret_key,
+        } => vec![
+            "hmac".into(),
+            access_key.expose_secret().into(),
+            app_key.clone(),
+            secret_key.expose_secret().into(),
+        ],
+        other => panic!("unknown kind {other:?}"),
+    }
+}

@@ -299,82 +299,12 @@ async fn open(moto: &Moto, prefix: &str) -> AwsSecretsManagerVault {
 
 /// One credential of every kind, under ids named after the kind.
 fn every_kind() -> Vec<(CredentialId, StoredCredential)> {
-    vec![
-        (
-            id("token"),
-            StoredCredential::Token {
-                token: secret(SECRETS[0]),
-            },
-        ),
-        (
-            id("basic"),
-            StoredCredential::Basic {
-                user: "maint-user".into(),
-                password: secret(SECRETS[1]),
-            },
-        ),
-        (
-            id("oauth2"),
-            StoredCredential::OAuth2 {
-                client_id: "client-42".into(),
-                client_secret: secret(SECRETS[2]),
-                refresh_token: Some(secret(SECRETS[3])),
-            },
-        ),
-        (
-            id("oauth2.norefresh"),
-            StoredCredential::OAuth2 {
-                client_id: "client-43".into(),
-                client_secret: secret(SECRETS[2]),
-                refresh_token: None,
-            },
-        ),
-        (
-            id("hmac"),
-            StoredCredential::Hmac {
-                access_key: secret(SECRETS[4]),
-                app_key: "app-7".into(),
-                secret_key: secret(SECRETS[5]),
-            },
-        ),
-    ]
+    plantwire_integration_tests::every_credential_kind(SECRETS)
 }
 
 /// Every field of a credential, secrets exposed, for comparisons.
 fn fields(c: &StoredCredential) -> Vec<String> {
-    match c {
-        StoredCredential::Token { token } => vec!["token".into(), token.expose_secret().into()],
-        StoredCredential::Basic { user, password } => {
-            vec![
-                "basic".into(),
-                user.clone(),
-                password.expose_secret().into(),
-            ]
-        }
-        StoredCredential::OAuth2 {
-            client_id,
-            client_secret,
-            refresh_token,
-        } => vec![
-            "oauth2".into(),
-            client_id.clone(),
-            client_secret.expose_secret().into(),
-            refresh_token
-                .as_ref()
-                .map_or("-".into(), |t| t.expose_secret().into()),
-        ],
-        StoredCredential::Hmac {
-            access_key,
-            app_key,
-            secret_key,
-        } => vec![
-            "hmac".into(),
-            access_key.expose_secret().into(),
-            app_key.clone(),
-            secret_key.expose_secret().into(),
-        ],
-        other => panic!("unknown kind {other:?}"),
-    }
+    plantwire_integration_tests::credential_fields(c)
 }
 
 fn token(t: &str) -> StoredCredential {
