@@ -104,22 +104,7 @@ fn unsupported_entity(name: &str) -> EntityInfo {
         "service-request" => "mxapisr",
         _ => "mxapiorganization (site)",
     };
-    EntityInfo {
-        name: name.to_owned(),
-        native_name: native.to_owned(),
-        list: Support::Unsupported(reason.clone()),
-        get: Support::Unsupported(reason.clone()),
-        create: Support::Unsupported(reason.clone()),
-        update: Support::Unsupported(reason.clone()),
-        delete: Support::Unsupported(reason.clone()),
-        actions: Vec::new(),
-        fields: Vec::new(),
-        default_page_size: 0,
-        max_page_size: 0,
-        max_batch_size: 0,
-        concurrency_token: false,
-        note: Some(reason),
-    }
+    EntityInfo::not_served(name, native, &reason)
 }
 
 // Flag sets.

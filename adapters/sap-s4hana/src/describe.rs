@@ -113,23 +113,7 @@ fn unsupported_entity(name: &str) -> EntityInfo {
         "service-request" => "API_MAINTNOTIFICATION/MaintenanceNotification",
         _ => "(none)",
     };
-    let no = || Support::Unsupported(reason.clone());
-    EntityInfo {
-        name: name.to_owned(),
-        native_name: native.to_owned(),
-        list: no(),
-        get: no(),
-        create: no(),
-        update: no(),
-        delete: no(),
-        actions: Vec::new(),
-        fields: Vec::new(),
-        default_page_size: 0,
-        max_page_size: 0,
-        max_batch_size: 0,
-        concurrency_token: false,
-        note: Some(reason.clone()),
-    }
+    EntityInfo::not_served(name, native, &reason)
 }
 
 fn field(name: &str, ty: FieldType, flags: FieldFlags, native: &str) -> Field {

@@ -403,6 +403,28 @@ pub struct EntityInfo {
 }
 
 impl EntityInfo {
+    /// An entity the adapter does not serve at all: every operation refused with `reason`,
+    /// which is also its note. `native_name` says where the system keeps it, if anywhere.
+    pub fn not_served(name: &str, native_name: &str, reason: &str) -> EntityInfo {
+        let no = || Support::Unsupported(reason.to_owned());
+        EntityInfo {
+            name: name.to_owned(),
+            native_name: native_name.to_owned(),
+            list: no(),
+            get: no(),
+            create: no(),
+            update: no(),
+            delete: no(),
+            actions: Vec::new(),
+            fields: Vec::new(),
+            default_page_size: 0,
+            max_page_size: 0,
+            max_batch_size: 0,
+            concurrency_token: false,
+            note: Some(reason.to_owned()),
+        }
+    }
+
     /// Support for `op`; `action` is supported when the entity declares at least one action.
     pub fn support(&self, op: Operation) -> Support {
         match op {
