@@ -59,6 +59,34 @@ fn connect(
     Ok((connection, component.info().clone()))
 }
 
+/// Lists the first five work orders matching `filters` and prints `columns` of each under
+/// `heading`, with the total when the system reports it.
+async fn first_five(
+    connection: &Connection,
+    filters: Vec<plantwire_sdk::Filter>,
+    heading: &str,
+    columns: [&str; 4],
+    out: &mut String,
+) -> Result<(), DemoError> {
+    let page = connection
+        .list(
+            "work-order",
+            ListOptions {
+                page_size: Some(5),
+                filters,
+                ..ListOptions::default()
+            },
+        )
+        .await?;
+    let total = page.total.map_or_else(|| "?".to_owned(), |t| t.to_string());
+    let _ = writeln!(out, "{heading}, first 5 of {total}:");
+    for r in &page.records {
+        let [a, b, c, d] = columns.map(|c| text(r, c));
+        let _ = writeln!(out, "    {a:<16} {b:<12} {c:<8} {d}");
+    }
+    Ok(())
+}
+
 /// The first result of a create call, or why there is none.
 fn first_created(
     results: Vec<crate::connections::RecordResult>,
@@ -211,31 +239,14 @@ async fn maximo(registry: &Registry, out: &mut String) -> Result<(), DemoError> 
         Credential::Token(SecretString::from(sim.apikey().to_owned())),
     )?;
 
-    let page = connection
-        .list(
-            "work-order",
-            ListOptions {
-                page_size: Some(5),
-                filters: vec![plantwire_sdk::Filter::eq("status", "open")],
-                ..ListOptions::default()
-            },
-        )
-        .await?;
-    let _ = writeln!(
+    first_five(
+        &connection,
+        vec![plantwire_sdk::Filter::eq("status", "open")],
+        "Open work orders (filter pushed down into oslc.where)",
+        ["key", "status", "nativeStatus", "title"],
         out,
-        "Open work orders (filter pushed down into oslc.where), first 5 of {}:",
-        page.total.map_or_else(|| "?".to_owned(), |t| t.to_string())
-    );
-    for r in &page.records {
-        let _ = writeln!(
-            out,
-            "    {:<16} {:<8} {:<6} {}",
-            text(r, "key"),
-            text(r, "status"),
-            text(r, "nativeStatus"),
-            text(r, "title")
-        );
-    }
+    )
+    .await?;
 
     let created = connection
         .create(
@@ -330,30 +341,14 @@ async fn sap(registry: &Registry, out: &mut String) -> Result<(), DemoError> {
         },
     )?;
 
-    let page = connection
-        .list(
-            "work-order",
-            ListOptions {
-                page_size: Some(5),
-                ..ListOptions::default()
-            },
-        )
-        .await?;
-    let _ = writeln!(
+    first_five(
+        &connection,
+        Vec::new(),
+        "Maintenance orders",
+        ["key", "status", "siteKey", "title"],
         out,
-        "Maintenance orders, first 5 of {}:",
-        page.total.map_or_else(|| "?".to_owned(), |t| t.to_string())
-    );
-    for r in &page.records {
-        let _ = writeln!(
-            out,
-            "    {:<10} {:<12} {:<8} {}",
-            text(r, "key"),
-            text(r, "status"),
-            text(r, "siteKey"),
-            text(r, "title")
-        );
-    }
+    )
+    .await?;
 
     let order = |title: &str| {
         json!({
