@@ -306,6 +306,15 @@ struct StateArgs {
     /// `postgres://` URL that several hosts share [default: jobs.db in the state directory].
     #[arg(long, global = true, env = "PLANTWIRE_JOB_STORE", value_name = "URL")]
     job_store: Option<String>,
+    /// The PostgreSQL schema holding the job store's tables, so that several deployments can
+    /// share one database [default: plantwire].
+    #[arg(
+        long,
+        global = true,
+        env = "PLANTWIRE_JOB_STORE_SCHEMA",
+        value_name = "NAME"
+    )]
+    job_store_schema: Option<String>,
     /// How long a runner's claim on a job lasts without renewal (it renews every third of
     /// that): after a crash, another runner can take the job over once it runs out.
     #[arg(long, global = true, env = "PLANTWIRE_JOB_LEASE", value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
@@ -1267,6 +1276,10 @@ struct BulkFlags {
     /// with `plantwire jobs run`, and replays of records that succeeded send nothing.
     #[arg(long)]
     job: bool,
+    /// Only queue the durable job (implies --job) and print its id: `plantwire jobs run` on
+    /// any host sharing the job store runs it.
+    #[arg(long)]
+    queue: bool,
     /// Write the results to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
@@ -1330,11 +1343,20 @@ async fn job_store(state: &StateArgs) -> anyhow::Result<std::sync::Arc<dyn JobSt
 
     match state.job_store.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(std::sync::Arc::new(PostgresJobStore::connect(url).await?))
+            let mut options = plantwire::bulk::postgres::PostgresOptions::default();
+            if let Some(schema) = &state.job_store_schema {
+                options = options.schema(schema);
+            }
+            Ok(std::sync::Arc::new(
+                PostgresJobStore::connect_with(url, options).await?,
+            ))
         }
         Some(url) if url.contains("://") && !url.starts_with("sqlite://") => bail!(
             "unknown job store `{}`: give a SQLite file path (or sqlite://PATH) or a postgres:// URL",
             url.split("://").next().unwrap_or_default()
+        ),
+        _ if state.job_store_schema.is_some() => bail!(
+            "--job-store-schema applies to a PostgreSQL job store only (--job-store postgres://...)"
         ),
         Some(url) => {
             let path = PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url));
@@ -1508,7 +1530,7 @@ async fn bulk(state: &StateArgs, adapters: &Adapters, args: BulkArgs) -> anyhow:
     };
     engine::entity_for(&connection, &request.entity, &request.op)?;
     let bar = progress_bar(inputs.len() as u64, flags.quiet);
-    let durable = flags.job || inputs.len() > plantwire::bulk::DEFAULT_JOB_THRESHOLD;
+    let durable = flags.job || flags.queue || inputs.len() > plantwire::bulk::DEFAULT_JOB_THRESHOLD;
     let (lines, summary, bad, ended) = if durable {
         let store = job_store(state).await?;
         let tenant = workspace
@@ -1517,6 +1539,14 @@ async fn bulk(state: &StateArgs, adapters: &Adapters, args: BulkArgs) -> anyhow:
             .and_then(|r| r.tenant);
         let id =
             plantwire::bulk::submit(store.as_ref(), &connection, tenant, &request, &inputs).await?;
+        if flags.queue {
+            println!("{id}");
+            eprintln!(
+                "job {id}: {} records queued; `plantwire jobs run` runs it",
+                inputs.len()
+            );
+            return Ok(());
+        }
         eprintln!(
             "job {id}: {} records; if this process stops, `plantwire jobs run {id}` resumes it",
             inputs.len()

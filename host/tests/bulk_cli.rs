@@ -124,6 +124,7 @@ impl Operator {
             "PLANTWIRE_VAULT_FILE",
             "PLANTWIRE_VAULT",
             "PLANTWIRE_JOB_STORE",
+            "PLANTWIRE_JOB_STORE_SCHEMA",
             "PLANTWIRE_JOB_LEASE",
         ] {
             cmd.env_remove(var);
@@ -956,4 +957,41 @@ fn limits_keys_replays_cancel_and_the_completion_event() {
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
     rt.block_on(sim.shutdown());
+}
+
+/// `bulk --queue` stores the job and sends nothing; `jobs run` runs it later.
+#[test]
+fn a_queued_job_waits_for_a_runner() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt
+        .block_on(MaintainxSim::start(mx_config()))
+        .expect("simulator");
+    let op = Operator::new("queue");
+    op.connect("mx", "maintainx", &sim.base_url(), MX_TOKEN);
+    let before = sim.count("workorders");
+    sim.clear_requests();
+    let inputs: Vec<Value> = (0..12)
+        .map(|i| json!({"title": format!("queued {i}")}))
+        .collect();
+    let input = op.write_jsonl("queued.jsonl", &inputs);
+    let run = op.ok(&[
+        "bulk",
+        "mx",
+        "work-order",
+        "create",
+        input.to_str().expect("path"),
+        "--queue",
+    ]);
+    let id = run.stdout.trim().to_owned();
+    assert!(id.starts_with("job_"), "{}", run.both());
+    assert_eq!(mx_creates(&sim.requests()), 0, "queuing sends nothing");
+    let jobs = op.jobs_json();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["status"], "queued", "{jobs:?}");
+
+    op.ok(&["jobs", "run"]);
+    let jobs = op.jobs_json();
+    assert_eq!(jobs[0]["status"], "completed", "{jobs:?}");
+    assert_eq!(sim.count("workorders"), before + 12);
+    assert_eq!(mx_creates(&sim.requests()), 12);
 }
