@@ -10,11 +10,14 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
+use common::{Run, Scratch, adapters};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,55 +31,6 @@ use plantwire_simulators::RecordedRequest;
 use plantwire_simulators::maintainx::{Config as MxConfig, MaintainxSim};
 use plantwire_simulators::maximo::{Config as MaximoConfig, MaximoSim};
 use serde_json::{Value, json};
-
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-fn adapters() -> PathBuf {
-    std::env::var_os("PLANTWIRE_ADAPTERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target().join("adapters"))
-}
-
-/// A fresh directory for one test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "plantwire-bulk-cli-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn both(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
 
 /// The operator's environment: a state directory, a master key, the adapters.
 struct Operator {

@@ -20,6 +20,10 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
+use common::adapters;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -53,18 +57,6 @@ fn database_url(test: &str) -> Option<String> {
             None
         }
     }
-}
-
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-fn adapters() -> PathBuf {
-    std::env::var_os("PLANTWIRE_ADAPTERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target().join("adapters"))
 }
 
 /// Compiled components, shared by every process of every run (entries are keyed by the

@@ -3,26 +3,11 @@
 
 #![allow(clippy::expect_used, reason = "test helpers fail loudly")]
 
-use std::path::PathBuf;
+mod common;
+
+use common::{adapters, fixtures};
+
 use std::process::Command;
-
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-fn adapters() -> PathBuf {
-    std::env::var_os("PLANTWIRE_ADAPTERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target().join("adapters"))
-}
-
-fn fixtures() -> PathBuf {
-    std::env::var_os("PLANTWIRE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target().join("fixtures"))
-}
 
 fn plantwire(args: &[&str]) -> (bool, String, String) {
     let cache = std::env::temp_dir().join(format!("plantwire-cli-cache-{}", std::process::id()));
