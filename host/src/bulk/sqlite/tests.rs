@@ -558,3 +558,30 @@ async fn the_file_is_private_and_a_newer_schema_is_refused() {
         assert!(SqliteJobStore::open(&link).is_err(), "symlinks are refused");
     }
 }
+
+#[tokio::test]
+async fn the_next_batch_and_the_batch_in_flight_are_found_by_index_not_by_scanning() {
+    let db = TempDb::new("plan");
+    drop(db.open());
+    let conn = Connection::open(db.path()).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows: Vec<String> = stmt
+            .query_map(["job_x"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.join("; ")
+    };
+    let pending = plan(
+        "SELECT idx FROM bulk_records WHERE job_id = ?1 AND in_flight = 0 AND outcome IS NULL \
+         ORDER BY idx LIMIT 50",
+    );
+    assert!(pending.contains("bulk_records_pending"), "{pending}");
+    let in_flight = plan("SELECT count(*) FROM bulk_records WHERE job_id = ?1 AND in_flight = 1");
+    assert!(in_flight.contains("bulk_records_in_flight"), "{in_flight}");
+}

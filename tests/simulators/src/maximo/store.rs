@@ -54,6 +54,26 @@ struct Table {
     next_number: u64,
     /// Records created through the API (seeded ones not counted).
     created: usize,
+    /// How many records hold each value of the structure's autokey attribute, so a new
+    /// autokey is found without scanning every record.
+    autokeys: HashMap<String, usize>,
+}
+
+impl Table {
+    fn count_autokey(&mut self, os: Os, record: &Record, delta: isize) {
+        let Some(value) = os
+            .autokey()
+            .and_then(|attr| record.get(attr))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        let n = self.autokeys.entry(value.to_owned()).or_default();
+        *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            self.autokeys.remove(value);
+        }
+    }
 }
 
 /// Every table of the simulated Maximo database.
@@ -127,14 +147,7 @@ impl Store {
             let n = table.next_number;
             table.next_number += 1;
             let candidate = n.to_string();
-            let Some(attr) = os.autokey() else {
-                return candidate;
-            };
-            let taken = table
-                .rows
-                .values()
-                .any(|r| r.get(attr).and_then(Value::as_str) == Some(candidate.as_str()));
-            if !taken {
+            if !table.autokeys.contains_key(&candidate) {
                 return candidate;
             }
         }
@@ -182,6 +195,7 @@ impl Store {
         record.insert(os.id_attr().to_owned(), Value::from(id));
         record.insert("_rowstamp".to_owned(), Value::String(rowstamp));
         table.by_key.insert(key.clone(), id);
+        table.count_autokey(os, &record, 1);
         table.rows.insert(id, record);
         Some(key)
     }
@@ -215,6 +229,7 @@ impl Store {
     /// their keys (values in order of first appearance).
     pub(crate) fn duplicates(&self, os: Os, attr: &str) -> Vec<(String, Vec<String>)> {
         let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::new();
         for r in self.iter(os) {
             let (Some(v), Some(k)) = (
                 r.get(attr)
@@ -224,9 +239,12 @@ impl Store {
             ) else {
                 continue;
             };
-            match seen.iter_mut().find(|(x, _)| x == v) {
-                Some((_, keys)) => keys.push(k),
-                None => seen.push((v.to_owned(), vec![k])),
+            match at.get(v) {
+                Some(&i) => seen[i].1.push(k),
+                None => {
+                    at.insert(v.to_owned(), seen.len());
+                    seen.push((v.to_owned(), vec![k]));
+                }
             }
         }
         seen.retain(|(_, keys)| keys.len() > 1);
@@ -243,7 +261,10 @@ impl Store {
             return false;
         };
         record.insert("_rowstamp".to_owned(), Value::String(rowstamp));
-        table.rows.insert(id, record);
+        table.count_autokey(os, &record, 1);
+        if let Some(old) = table.rows.insert(id, record) {
+            table.count_autokey(os, &old, -1);
+        }
         true
     }
 
@@ -252,10 +273,11 @@ impl Store {
         let Some(table) = self.tables.get_mut(&os) else {
             return false;
         };
-        match table.by_key.remove(key) {
-            Some(id) => table.rows.remove(&id).is_some(),
-            None => false,
-        }
+        let Some(old) = table.by_key.remove(key).and_then(|id| table.rows.remove(&id)) else {
+            return false;
+        };
+        table.count_autokey(os, &old, -1);
+        true
     }
 }
 
