@@ -273,7 +273,11 @@ impl Store {
         let Some(table) = self.tables.get_mut(&os) else {
             return false;
         };
-        let Some(old) = table.by_key.remove(key).and_then(|id| table.rows.remove(&id)) else {
+        let Some(old) = table
+            .by_key
+            .remove(key)
+            .and_then(|id| table.rows.remove(&id))
+        else {
             return false;
         };
         table.count_autokey(os, &old, -1);
