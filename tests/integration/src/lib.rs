@@ -383,3 +383,48 @@ pub fn credential_fields(c: &plantwire::vault::StoredCredential) -> Vec<String> 
         other => panic!("unknown kind {other:?}"),
     }
 }
+
+/// Lists every record of `entity` through `conn` in pages of `page_size`, following the
+/// system's continuation; calls `check(page_number, page)` on each page (numbered from 1),
+/// fails on a key seen twice or a listing longer than `max_pages`, and returns the keys in
+/// order and the number of pages.
+pub async fn list_everything(
+    conn: &Connection,
+    entity: &str,
+    page_size: u32,
+    max_pages: usize,
+    mut check: impl FnMut(usize, &plantwire::RecordPage),
+) -> (Vec<String>, usize) {
+    let mut seen = std::collections::HashSet::new();
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = conn
+            .list(
+                entity,
+                plantwire::ListOptions {
+                    cursor: cursor.take(),
+                    page_size: Some(page_size),
+                    ..plantwire::ListOptions::default()
+                },
+            )
+            .await
+            .expect("list");
+        pages += 1;
+        check(pages, &page);
+        for r in &page.records {
+            let key = r
+                .get("key")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_else(|| panic!("a record without a string key: {r:?}"));
+            assert!(seen.insert(key.to_owned()), "duplicate {key}");
+            keys.push(key.to_owned());
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return (keys, pages),
+        }
+        assert!(pages < max_pages, "paging does not end");
+    }
+}

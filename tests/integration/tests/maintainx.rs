@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use plantwire::sdk::{AdapterError, Filter, FilterOp};
 use plantwire::{CallError, Connection, ListOptions, Runtime};
-use plantwire_integration_tests::{connect, egress, load, refuse_every_unsupported, test_config};
+use plantwire_integration_tests::{
+    connect, egress, list_everything, load, refuse_every_unsupported, test_config,
+};
 use plantwire_simulators::maintainx::{Config, MaintainxSim};
 use serde_json::{Value, json};
 
@@ -50,38 +52,13 @@ fn s<'a>(r: &'a serde_json::Map<String, Value>, f: &str) -> &'a str {
 async fn lists_every_work_order_across_pages_without_gaps_or_duplicates() {
     let t = setup().await;
     let total = t.sim.count("workorders");
-    let mut seen = HashSet::new();
-    let mut cursor = None;
-    let mut pages = 0;
-    loop {
-        let page = t
-            .conn
-            .list(
-                "work-order",
-                ListOptions {
-                    cursor: cursor.take(),
-                    page_size: Some(200),
-                    ..ListOptions::default()
-                },
-            )
-            .await
-            .expect("list");
-        pages += 1;
+    let (keys, pages) = list_everything(&t.conn, "work-order", 200, 1000, |_, page| {
         for r in &page.records {
-            assert!(
-                seen.insert(s(r, "key").to_owned()),
-                "duplicate {}",
-                s(r, "key")
-            );
             assert!(r.contains_key("title") && r.contains_key("status"));
         }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages < 1000, "paging does not end");
-    }
-    assert_eq!(seen.len(), total);
+    })
+    .await;
+    assert_eq!(keys.len(), total);
     assert_eq!(pages, total.div_ceil(200));
 }
 

@@ -17,7 +17,9 @@ use async_trait::async_trait;
 use plantwire::paging::parse_filter;
 use plantwire::sdk::{AdapterError, AuthScheme, Filter, FilterOp, HttpError, Request, Response};
 use plantwire::{CallError, Connection, Credential, Egress, EgressConfig, ListOptions, Upstream};
-use plantwire_integration_tests::{connect, load, refuse_every_unsupported, runtime};
+use plantwire_integration_tests::{
+    connect, list_everything, load, refuse_every_unsupported, runtime,
+};
 use plantwire_simulators::sap::{Config, Malformation, SapSim};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -86,43 +88,18 @@ fn requests_matching(sim: &SapSim, method: &str, needle: &str) -> usize {
 async fn sap_lists_every_work_order_across_server_driven_pages() {
     let t = setup().await;
     let total = t.sim.count("MaintenanceOrder");
-    let mut seen = HashSet::new();
-    let mut cursor = None;
-    let mut pages = 0;
-    loop {
-        let page = t
-            .conn
-            .list(
-                "work-order",
-                ListOptions {
-                    cursor: cursor.take(),
-                    page_size: Some(250),
-                    ..ListOptions::default()
-                },
-            )
-            .await
-            .expect("list");
-        pages += 1;
+    let (keys, pages) = list_everything(&t.conn, "work-order", 250, 1000, |_, page| {
         assert_eq!(page.total, Some(total as u64));
         for r in &page.records {
-            assert!(
-                seen.insert(s(r, "key").to_owned()),
-                "duplicate {}",
-                s(r, "key")
-            );
             assert!(
                 r.contains_key("title")
                     && r.contains_key("status")
                     && r.contains_key("concurrencyToken")
             );
         }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages < 1000, "paging does not end");
-    }
-    assert_eq!(seen.len(), total);
+    })
+    .await;
+    assert_eq!(keys.len(), total);
     // Windows of 250, served by SAP 100 at a time: 100 + 100 + 50 per window.
     assert_eq!(pages, total.div_ceil(250) * 3);
     assert!(
@@ -938,46 +915,20 @@ async fn sap_every_entity_pages_through_every_record() {
         let total = t.sim.count(set);
         assert!(total > 100, "{set}: more than one window");
         t.sim.clear_requests();
-        let mut seen = HashSet::new();
-        let mut cursor = None;
-        let mut pages = 0;
-        loop {
-            let page = t
-                .conn
-                .list(
-                    &entity.name,
-                    ListOptions {
-                        cursor: cursor.take(),
-                        page_size: Some(100),
-                        ..ListOptions::default()
-                    },
-                )
-                .await
-                .unwrap_or_else(|e| panic!("{} page {pages}: {e}", entity.name));
-            pages += 1;
+        let (keys, pages) = list_everything(&t.conn, &entity.name, 100, 100, |_, page| {
             assert_eq!(page.total, Some(total as u64), "{}", entity.name);
             assert!(page.records.len() <= 40, "SAP's own page size");
-            for r in &page.records {
-                assert!(
-                    seen.insert(s(r, "key").to_owned()),
-                    "{}: {} twice",
-                    entity.name,
-                    s(r, "key")
-                );
-                if entity.name == "purchase-order" {
+            if entity.name == "purchase-order" {
+                for r in &page.records {
                     assert!(
                         r["lineItems"].as_array().is_some_and(|l| !l.is_empty()),
                         "items expanded on every page: {r:?}"
                     );
                 }
             }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-            assert!(pages < 100, "{}: paging does not end", entity.name);
-        }
-        assert_eq!(seen.len(), total, "{}: every record once", entity.name);
+        })
+        .await;
+        assert_eq!(keys.len(), total, "{}: every record once", entity.name);
         let full_windows = total / 100;
         let rest = total % 100;
         let expected = full_windows * 3 + rest.div_ceil(40);
