@@ -5,9 +5,11 @@
 //!
 //! * Reads: `GET` with `Accept: application/json`.
 //! * Every write first fetches a CSRF token (`X-CSRF-Token: Fetch` on a read it needs anyway:
-//!   the record being changed, or the service document before a create). A write answered
-//!   `403` with `x-csrf-token: Required` (the session lapsed) fetches a new token and is sent
-//!   once more; a second refusal is `forbidden`.
+//!   the record being changed, or the service document before a create). A server that sends
+//!   no token (CSRF protection off, or a proxy in front that handles it) gets the write
+//!   without one. A write answered `403` with `x-csrf-token: Required` (the session lapsed, or
+//!   the server wants a token after all) fetches a new token and is sent once more; a second
+//!   refusal, or a fetch that still yields no token, is `forbidden`.
 //! * Updates send `If-Match`: the caller's concurrency token, or the ETag just read.
 
 use plantwire_sdk::contract::{ListRequest, Page};
@@ -19,7 +21,8 @@ use crate::errors::{self, from_response};
 use crate::mapping::read::{object_status, order_status, record, text, to_unified};
 use crate::mapping::write::{Mode, json_object, to_native};
 use crate::odata::{
-    self, BatchRequest, batch_body, batch_responses, datetime_literal, entity, etag, string_literal,
+    self, BatchRequest, BatchResponse, batch_body, batch_responses, datetime_literal, entity, etag,
+    string_literal,
 };
 use crate::paging;
 use crate::resources::{EQUIPMENT_VALIDITY_END_MS, Resource};
@@ -58,19 +61,23 @@ fn token_of(resp: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A fresh CSRF token (read from the service document).
-fn fetch_token(http: &dyn Http, res: Resource) -> Result<String, AdapterError> {
+/// A fresh CSRF token (read from the service document); `None` when the server sent none
+/// (CSRF protection switched off, or handled by a proxy in front of the Gateway).
+fn fetch_token(http: &dyn Http, res: Resource) -> Result<Option<String>, AdapterError> {
     let resp = read(
         http,
         res,
         Request::get(res.service_root()).header("x-csrf-token", "Fetch"),
     )?;
-    token_of(&resp).ok_or_else(|| {
-        upstream(
-            resp.status,
-            "SAP sent no CSRF token (x-csrf-token) on a fetch",
-        )
-    })
+    Ok(token_of(&resp))
+}
+
+/// `req` with the CSRF token, when there is one.
+fn with_token(req: Request, token: Option<&str>) -> Request {
+    match token {
+        Some(t) => req.header("x-csrf-token", t),
+        None => req,
+    }
 }
 
 fn csrf_refused(resp: &Response) -> bool {
@@ -80,20 +87,27 @@ fn csrf_refused(resp: &Response) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("required"))
 }
 
-/// Sends a modifying request built for `token`; on `403 x-csrf-token: Required` fetches a new
-/// token and sends it once more. Returns the answer, successful or not.
+/// Sends a modifying request built for `token` (none when the server issued none); on
+/// `403 x-csrf-token: Required` fetches a new token and sends it once more. Returns the
+/// answer, successful or not.
 fn write(
     http: &dyn Http,
     res: Resource,
-    token: &mut String,
-    build: &dyn Fn(&str) -> Request,
+    token: &mut Option<String>,
+    build: &dyn Fn(Option<&str>) -> Request,
 ) -> Result<Response, AdapterError> {
-    let resp = send(http, build(token))?;
+    let resp = send(http, build(token.as_deref()))?;
     if !csrf_refused(&resp) {
         return Ok(resp);
     }
     *token = fetch_token(http, res)?;
-    let resp = send(http, build(token))?;
+    if token.is_none() {
+        return Err(AdapterError::Forbidden(
+            "SAP asks for a CSRF token (403 x-csrf-token: Required) but sends none on a fetch"
+                .to_owned(),
+        ));
+    }
+    let resp = send(http, build(token.as_deref()))?;
     if csrf_refused(&resp) {
         return Err(AdapterError::Forbidden(
             "SAP refused the CSRF token twice (403 x-csrf-token: Required): the session cookie \
@@ -104,8 +118,8 @@ fn write(
     Ok(resp)
 }
 
-/// The entity `key` of `res` (with its navigation expanded), its ETag, and a CSRF token when
-/// `fetch` asks for one.
+/// The entity `key` of `res` (with its navigation expanded), and the CSRF token SAP sent
+/// when `fetch` asks for one (`None` when it sent none).
 fn get_entity(
     http: &dyn Http,
     res: Resource,
@@ -128,16 +142,7 @@ fn get_entity(
             "the answer is not an OData V2 entity ({\"d\":{…}})",
         )
     })?;
-    let token = if fetch {
-        Some(token_of(&resp).ok_or_else(|| {
-            upstream(
-                resp.status,
-                "SAP sent no CSRF token (x-csrf-token) on a fetch",
-            )
-        })?)
-    } else {
-        None
-    };
+    let token = if fetch { token_of(&resp) } else { None };
     Ok((entity, token))
 }
 
@@ -148,12 +153,19 @@ fn unified_text(res: Resource, entity: &Map<String, Value>) -> String {
 /// One page of records.
 pub(crate) fn list(http: &dyn Http, req: &ListRequest) -> Result<Page, AdapterError> {
     let res = Resource::for_entity(&req.entity)?;
-    let path = match &req.cursor {
+    let (path, window) = match &req.cursor {
         Some(cursor) => paging::check_cursor(res, cursor)?,
         None => paging::first_path(res, req)?,
     };
     let resp = read(http, res, Request::get(path.clone()))?;
-    paging::parse_page(res, &path, &body_json(&resp)?, resp.status, req.include_raw)
+    paging::parse_page(
+        res,
+        &path,
+        window,
+        &body_json(&resp)?,
+        resp.status,
+        req.include_raw,
+    )
 }
 
 /// One record by key, with SAP's entity under `raw` when `include_raw` asks for it.
@@ -214,10 +226,12 @@ pub(crate) fn create(
     }
     let mut token = fetch_token(http, res)?;
     if let [(index, body)] = bodies.as_slice() {
-        let build = |t: &str| {
-            Request::new("POST", res.collection_path())
-                .header("content-type", "application/json")
-                .header("x-csrf-token", t)
+        let build = |t: Option<&str>| {
+            with_token(
+                Request::new("POST", res.collection_path())
+                    .header("content-type", "application/json"),
+                t,
+            )
         };
         let resp = write(http, res, &mut token, &|t| {
             let mut r = build(t);
@@ -241,12 +255,13 @@ pub(crate) fn create(
         let boundary = format!("batch_plantwire_{}", bodies.len());
         let payload = batch_body(&boundary, &requests);
         let resp = write(http, res, &mut token, &|t| {
-            let mut r = Request::new("POST", format!("/{}/$batch", res.service()))
-                .header(
+            let mut r = with_token(
+                Request::new("POST", format!("/{}/$batch", res.service())).header(
                     "content-type",
                     &format!("multipart/mixed; boundary={boundary}"),
-                )
-                .header("x-csrf-token", t);
+                ),
+                t,
+            );
             r.body = Some(payload.clone().into_bytes());
             r
         })?;
@@ -257,48 +272,9 @@ pub(crate) fn create(
                 results[*index] = Some(Err(e.clone()));
             }
         } else {
-            // SAP ran the change sets before answering: when the answer cannot be read, the
-            // records may exist, and the caller must be told so rather than retry blindly.
-            let content_type = resp.header("content-type").unwrap_or("").to_owned();
-            let unreadable = |why: String| {
-                upstream(
-                    resp.status,
-                    &format!(
-                        "SAP's $batch answer {why}, so the outcome of each record is unknown: \
-                         some may have been created; read them back before retrying"
-                    ),
-                )
-            };
-            let parts = batch_responses(&content_type, &resp.body).ok_or_else(|| {
-                unreadable(format!(
-                    "is not a multipart/mixed body with the boundary of its Content-Type \
-                     (`{}`)",
-                    content_type.chars().take(120).collect::<String>()
-                ))
-            })?;
-            if parts.len() != bodies.len() {
-                return Err(unreadable(format!(
-                    "has {} parts for {} change sets",
-                    parts.len(),
-                    bodies.len()
-                )));
-            }
-            for ((index, _), part) in bodies.iter().zip(parts) {
-                let Some(answer) = part.into_iter().next() else {
-                    results[*index] =
-                        Some(Err(upstream(resp.status, "an empty change set answer")));
-                    continue;
-                };
-                let inner = Response {
-                    status: answer.status,
-                    headers: answer.headers,
-                    body: answer.body,
-                };
-                results[*index] = Some(if inner.status == 201 {
-                    created(res, &inner)
-                } else {
-                    Err(from_response(res, &inner))
-                });
+            for ((index, _), outcome) in bodies.iter().zip(batch_outcomes(res, &resp, bodies.len()))
+            {
+                results[*index] = Some(outcome);
             }
         }
     }
@@ -306,6 +282,78 @@ pub(crate) fn create(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(upstream(0, "not attempted"))))
         .collect())
+}
+
+/// The outcome of each of `n` change sets (one create each) from SAP's `$batch` answer.
+///
+/// SAP ran the change sets before answering, so an answer that cannot be matched to them
+/// leaves records whose fate is not known: each such record is reported
+/// [`AdapterError::outcome_unknown`] (never failed, which would invite a retry that creates
+/// it twice). Matching: by the `Content-ID` each request carries where the server echoes
+/// it; otherwise by position, which is unambiguous only when there is exactly one part per
+/// change set (servers that stop at the first failing change set answer fewer parts).
+fn batch_outcomes(res: Resource, resp: &Response, n: usize) -> Vec<WriteResult> {
+    let content_type = resp.header("content-type").unwrap_or("").to_owned();
+    let unknown = |why: &str| {
+        AdapterError::outcome_unknown(
+            resp.status,
+            format!(
+                "SAP's $batch answer {why}, so whether this record was created is unknown; \
+                 read it back before retrying"
+            ),
+        )
+    };
+    let Some(parts) = batch_responses(&content_type, &resp.body) else {
+        let why = format!(
+            "is not a multipart/mixed body with the boundary of its Content-Type (`{}`)",
+            content_type.chars().take(120).collect::<String>()
+        );
+        return (0..n).map(|_| Err(unknown(&why))).collect();
+    };
+    let count = parts.len();
+    let mut matched: Vec<Option<BatchResponse>> = vec![None; n];
+    let by_id = parts.iter().flatten().any(|p| p.content_id.is_some());
+    if by_id {
+        for answer in parts.into_iter().flat_map(|p| p.into_iter().next()) {
+            let slot = answer
+                .content_id
+                .as_deref()
+                .and_then(|id| id.trim().parse::<usize>().ok())
+                .filter(|i| *i < n);
+            if let Some(i) = slot
+                && matched[i].is_none()
+            {
+                matched[i] = Some(answer);
+            }
+        }
+    } else if parts.len() == n {
+        for (slot, part) in matched.iter_mut().zip(parts) {
+            *slot = part.into_iter().next();
+        }
+    }
+    let why = if by_id {
+        "has no part with this record's Content-ID".to_owned()
+    } else {
+        format!("has {count} parts for {n} change sets")
+    };
+    matched
+        .into_iter()
+        .map(|answer| match answer {
+            None => Err(unknown(&why)),
+            Some(answer) => {
+                let inner = Response {
+                    status: answer.status,
+                    headers: answer.headers,
+                    body: answer.body,
+                };
+                if inner.status == 201 {
+                    created(res, &inner)
+                } else {
+                    Err(from_response(res, &inner))
+                }
+            }
+        })
+        .collect()
 }
 
 /// Whether SAP will refuse changes to this purchase order because of its state (release
@@ -341,13 +389,14 @@ pub(crate) fn update(
         Some(t) => Some(t.to_owned()),
         None => etag(&current),
     };
-    let mut token = token.unwrap_or_default();
+    let mut token = token;
     let path = res.entity_path(key)?;
     let payload = Value::Object(body).to_string();
     let resp = write(http, res, &mut token, &|t| {
-        let mut r = Request::new("PATCH", path.clone())
-            .header("content-type", "application/json")
-            .header("x-csrf-token", t);
+        let mut r = with_token(
+            Request::new("PATCH", path.clone()).header("content-type", "application/json"),
+            t,
+        );
         if let Some(m) = &if_match {
             r = r.header("if-match", m);
         }
@@ -378,10 +427,10 @@ pub(crate) fn delete(http: &dyn Http, entity: &str, key: &str) -> Result<(), Ada
     }
     let (current, token) = get_entity(http, res, key, true)?;
     let if_match = etag(&current);
-    let mut token = token.unwrap_or_default();
+    let mut token = token;
     let path = res.entity_path(key)?;
     let resp = write(http, res, &mut token, &|t| {
-        let mut r = Request::delete(path.clone()).header("x-csrf-token", t);
+        let mut r = with_token(Request::delete(path.clone()), t);
         if let Some(m) = &if_match {
             r = r.header("if-match", m);
         }
@@ -403,15 +452,26 @@ fn order_import(
     target: &str,
 ) -> Result<Option<&'static str>, AdapterError> {
     let (_, line) = order_status(entity);
-    let codes: Vec<String> = line
-        .as_deref()
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    let has = |c: &str| codes.iter().any(|x| x == c);
+    // Which import applies depends on the status SAP reports; a status it did not report is
+    // not guessed (an order without `SystemStatusText` is not taken to be CRTD).
+    let line = line
+        .filter(|l| !l.trim().is_empty())
+        .ok_or_else(status_unreported)?;
+    let codes: Vec<&str> = line.split_whitespace().collect();
+    let has = |c: &str| codes.contains(&c);
     let base = ["CLSD", "TECO", "REL", "CRTD"]
         .into_iter()
         .find(|c| has(c))
-        .unwrap_or("CRTD");
+        .ok_or_else(|| {
+            AdapterError::Upstream(UpstreamError {
+                status: 200,
+                code: None,
+                message: format!(
+                    "SAP reports the system status `{line}`, which has none of CRTD, REL, TECO \
+                     or CLSD; change-status cannot tell which function import applies"
+                ),
+            })
+        })?;
     let (dlfl, lkd) = (has("DLFL"), has("LKD"));
     let plain = !dlfl && !lkd;
     Ok(match target {
@@ -446,6 +506,31 @@ fn order_import(
             ));
         }
     })
+}
+
+fn status_unreported() -> AdapterError {
+    AdapterError::Upstream(UpstreamError {
+        status: 200,
+        code: None,
+        message: "SAP did not report the maintenance order's system status (SystemStatusText), \
+                  read twice; change-status cannot tell which function import applies"
+            .to_owned(),
+    })
+}
+
+/// `entity`, read once more when SAP left out a maintenance order's system status (some
+/// services and field-level authorizations omit it from one answer but not the next).
+fn with_status(
+    http: &dyn Http,
+    res: Resource,
+    key: &str,
+    entity: Map<String, Value>,
+) -> Result<Map<String, Value>, AdapterError> {
+    let reported = |e: &Map<String, Value>| order_status(e).1.is_some_and(|l| !l.trim().is_empty());
+    if res != Resource::WorkOrder || reported(&entity) {
+        return Ok(entity);
+    }
+    Ok(get_entity(http, res, key, false)?.0)
 }
 
 /// The function import that takes an equipment or functional location to `target`.
@@ -519,14 +604,14 @@ pub(crate) fn action(
             "change-status takes only `status`",
         ));
     }
-    let (mut current, token) = get_entity(http, res, key, true)?;
-    let mut token = token.unwrap_or_default();
+    let (mut current, mut token) = get_entity(http, res, key, true)?;
     // One function import sets or resets one status, so a target can take several (a
     // closed order back in progress: ResetMaintOrderStatusClosed, then
     // ResetMaintOrdStsTechCompleted; an inactive equipment marked for deletion back to
     // active: both resets). Each step is chosen from the status SAP reports after the last.
     let mut done: Vec<&'static str> = Vec::new();
     loop {
+        current = with_status(http, res, key, current).map_err(|e| after_steps(e, &done))?;
         let import = match res {
             Resource::WorkOrder => order_import(&current, &target),
             _ => object_import(res, &current, &target),
@@ -586,7 +671,7 @@ fn call_import(
     res: Resource,
     key: &str,
     import: &str,
-    token: &mut String,
+    token: &mut Option<String>,
 ) -> Result<(), AdapterError> {
     let params = match res {
         Resource::WorkOrder => vec![("MaintenanceOrder", string_literal(key))],
@@ -601,7 +686,7 @@ fn call_import(
     };
     let path = format!("/{}/{import}?{}", res.service(), odata::query(&params));
     let resp = write(http, res, token, &|t| {
-        Request::new("POST", path.clone()).header("x-csrf-token", t)
+        with_token(Request::new("POST", path.clone()), t)
     })?;
     if !resp.is_success() {
         // SAP refusing a status change for the object's current status is a conflict.

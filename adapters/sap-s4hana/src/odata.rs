@@ -353,13 +353,15 @@ pub struct BatchRequest {
     pub body: String,
 }
 
-/// A `$batch` body with one change set per request, so that each fails on its own.
+/// A `$batch` body with one change set per request, so that each fails on its own. Each
+/// request carries `Content-ID: <its index>`, which servers that echo it in their answer
+/// parts let the adapter match answers to requests by ([`BatchResponse::content_id`]).
 pub fn batch_body(boundary: &str, requests: &[BatchRequest]) -> String {
     let mut out = String::new();
     for (i, r) in requests.iter().enumerate() {
         let cs = format!("{boundary}_cs{i}");
         out.push_str(&format!(
-            "--{boundary}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n{} {} HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{}\r\n--{cs}--\r\n\r\n",
+            "--{boundary}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {i}\r\n\r\n{} {} HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{}\r\n--{cs}--\r\n\r\n",
             r.method,
             r.target,
             r.body.len(),
@@ -376,6 +378,9 @@ pub struct BatchResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The `Content-ID` of the request it answers, where the server echoed it (in the part's
+    /// MIME headers or the response's own).
+    pub content_id: Option<String>,
 }
 
 impl BatchResponse {
@@ -450,14 +455,20 @@ fn split_head(text: &str) -> (Vec<(String, String)>, &str) {
 }
 
 fn http_response(part: &str) -> Option<BatchResponse> {
-    let (_, http) = split_head(part);
+    let (mime, http) = split_head(part);
     let (status_line, rest) = http.split_once('\n')?;
     let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
     let (headers, body) = split_head(rest);
+    let content_id = mime
+        .iter()
+        .chain(headers.iter())
+        .find(|(k, _)| k == "content-id")
+        .map(|(_, v)| v.clone());
     Some(BatchResponse {
         status,
         headers,
         body: body.trim_end_matches('\n').as_bytes().to_vec(),
+        content_id,
     })
 }
 

@@ -115,13 +115,13 @@ fn lists_follow_server_paging() {
     assert_eq!(
         page.next_cursor.as_deref(),
         Some(
-            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100"
+            "/API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$skiptoken=100#w0.200.1"
         )
     );
     assert_eq!(
         http.sent(),
         [
-            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$filter=MainWorkCenter%20eq%20'MECHANIK'&$orderby=LastChangeDateTime%20desc"
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=200&$skip=0&$inlinecount=allpages&$filter=MainWorkCenter%20eq%20'MECHANIK'&$orderby=LastChangeDateTime%20desc,MaintenanceOrder"
         ]
     );
     assert_eq!(
@@ -528,7 +528,7 @@ fn lists_push_every_filter_and_the_selection_down() {
     assert_eq!(
         http.sent(),
         [
-            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=10&$skip=0&$inlinecount=allpages&$filter=LastChangeDateTime%20ge%20datetimeoffset'2024-03-01T00:00:00Z'%20and%20(MainWorkCenter%20eq%20'MECHANIK'%20or%20MainWorkCenter%20eq%20'ELEKTRIK')%20and%20substringof('seal',MaintenanceOrderDesc)%20eq%20true&$select=MaintenanceOrder,MaintenanceOrderDesc,LastChangeDateTime"
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder?$top=10&$skip=0&$inlinecount=allpages&$filter=LastChangeDateTime%20ge%20datetimeoffset'2024-03-01T00:00:00Z'%20and%20(MainWorkCenter%20eq%20'MECHANIK'%20or%20MainWorkCenter%20eq%20'ELEKTRIK')%20and%20substringof('seal',MaintenanceOrderDesc)%20eq%20true&$orderby=MaintenanceOrder&$select=MaintenanceOrder,MaintenanceOrderDesc,LastChangeDateTime"
         ]
     );
     let record: Value = serde_json::from_str(&page.records[0]).unwrap();
@@ -598,7 +598,7 @@ fn raw_payloads_and_extension_fields() {
     assert_eq!(
         http.sent(),
         [
-            "GET /API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder?$top=5&$skip=0&$inlinecount=allpages&$expand=to_PurchaseOrderItem"
+            "GET /API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder?$top=5&$skip=0&$inlinecount=allpages&$orderby=PurchaseOrder&$expand=to_PurchaseOrderItem"
         ]
     );
     let record: Value = serde_json::from_str(&page.records[0]).unwrap();
@@ -622,4 +622,198 @@ fn raw_payloads_and_extension_fields() {
         other => panic!("{other:?}"),
     }
     assert!(none.sent().is_empty());
+}
+
+#[test]
+fn writes_go_without_a_csrf_token_when_the_server_issues_none() {
+    let order = fixtures::maintenance_order();
+    // The read that fetches a token answers none (CSRF protection off): the PATCH is sent
+    // without the header, not refused.
+    let http = Canned::default()
+        .then(200, &d(order.clone()), &[])
+        .then_raw(204, b"", &[])
+        .then(200, &d(order.clone()), &[]);
+    SapS4Hana::update(
+        &http,
+        "work-order",
+        "4000012",
+        r#"{"title":"x"}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        http.sent(),
+        [
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder('4000012')",
+            "PATCH /API_MAINTENANCEORDER/MaintenanceOrder('4000012')",
+            "GET /API_MAINTENANCEORDER/MaintenanceOrder('4000012')",
+        ]
+    );
+    assert_eq!(http.header(1, "x-csrf-token"), None);
+    // A server that sends none on the fetch but then wants one: fetched once more, sent with it.
+    let http = Canned::default()
+        .then(200, &json!({"d": {"EntitySets": []}}), &[])
+        .then_raw(
+            403,
+            b"CSRF token validation failed",
+            &[("x-csrf-token", "Required")],
+        )
+        .then(200, &json!({"d": {"EntitySets": []}}), &[TOKEN])
+        .then(201, &d(fixtures::purchase_order()), &[]);
+    let results = SapS4Hana::create(&http, "purchase-order", vec![one_po("17300001")]).unwrap();
+    assert_eq!(http.header(1, "x-csrf-token"), None);
+    assert_eq!(http.header(3, "x-csrf-token").as_deref(), Some(TOKEN.1));
+    assert!(results[0].is_ok(), "{results:?}");
+    // Asked for a token and still given none: forbidden, without a third attempt.
+    let http = Canned::default()
+        .then(200, &json!({"d": {"EntitySets": []}}), &[])
+        .then_raw(
+            403,
+            b"CSRF token validation failed",
+            &[("x-csrf-token", "Required")],
+        )
+        .then(200, &json!({"d": {"EntitySets": []}}), &[]);
+    let e = SapS4Hana::create(&http, "purchase-order", vec![one_po("17300001")]).unwrap_err();
+    assert_eq!(e.kind(), "forbidden");
+    assert_eq!(http.sent().len(), 3);
+}
+
+/// A `$batch` answer of `parts` (each `(status, content-id)`), as SAP writes it.
+fn batch_answer(parts: &[(u16, Option<&str>)]) -> String {
+    let created = json!({"d": fixtures::purchase_order()}).to_string();
+    let error = fixtures::error("/IWBEP/CM_MGW_RT/022", "Supplier 9 does not exist").to_string();
+    let mut out = String::new();
+    for (i, (status, id)) in parts.iter().enumerate() {
+        let id = id
+            .map(|v| format!("Content-ID: {v}\r\n"))
+            .unwrap_or_default();
+        if *status == 201 {
+            out.push_str(&format!("--resp\r\nContent-Type: multipart/mixed; boundary=cs{i}\r\n\r\n--cs{i}\r\nContent-Type: application/http\r\n{id}\r\nHTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{created}\r\n--cs{i}--\r\n"));
+        } else {
+            out.push_str(&format!("--resp\r\nContent-Type: application/http\r\n{id}\r\nHTTP/1.1 {status} Bad Request\r\nContent-Type: application/json\r\n\r\n{error}\r\n"));
+        }
+    }
+    out.push_str("--resp--\r\n");
+    out
+}
+
+/// A purchase order to create, from `supplier`.
+fn one_po(supplier: &str) -> String {
+    json!({"vendorKey": supplier, "customFields": {"CompanyCode": "1010", "PurchaseOrderType": "NB", "PurchasingOrganization": "1010", "PurchasingGroup": "001", "Plant": "1010"},
+           "lineItems": [{"materialKey": "TG11", "quantity": 2, "price": 10.5}]})
+    .to_string()
+}
+
+fn create_three(answer: &str) -> Vec<Result<String, AdapterError>> {
+    let po = one_po;
+    let http = Canned::default()
+        .then(200, &json!({"d": {"EntitySets": []}}), &[TOKEN])
+        .then_raw(
+            202,
+            answer.as_bytes(),
+            &[("content-type", "multipart/mixed; boundary=resp")],
+        );
+    let results = SapS4Hana::create(
+        &http,
+        "purchase-order",
+        vec![po("17300001"), po("9"), po("17300002")],
+    )
+    .unwrap();
+    let body = http.body(1);
+    for i in 0..3 {
+        assert!(body.contains(&format!("Content-ID: {i}\r\n")), "{body}");
+    }
+    results
+}
+
+fn outcome(r: &Result<String, AdapterError>) -> &'static str {
+    match r {
+        Ok(_) => "created",
+        Err(e) if e.is_outcome_unknown() => "unknown",
+        Err(_) => "failed",
+    }
+}
+
+#[test]
+fn batch_answers_that_cannot_be_matched_leave_records_unknown() {
+    let outcomes =
+        |answer: &str| -> Vec<&'static str> { create_three(answer).iter().map(outcome).collect() };
+    // One part per change set: matched by position.
+    assert_eq!(
+        outcomes(&batch_answer(&[(201, None), (400, None), (201, None)])),
+        ["created", "failed", "created"]
+    );
+    // A server that stops at the first failing change set: two parts for three change sets
+    // and no Content-IDs, so no part can be matched for sure — every record is unknown.
+    assert_eq!(
+        outcomes(&batch_answer(&[(201, None), (400, None)])),
+        ["unknown", "unknown", "unknown"]
+    );
+    // The same with Content-IDs echoed: the parts keep their outcome, the rest is unknown.
+    assert_eq!(
+        outcomes(&batch_answer(&[(201, Some("0")), (400, Some("1"))])),
+        ["created", "failed", "unknown"]
+    );
+    // Content-IDs in another order, and one the request never had.
+    assert_eq!(
+        outcomes(&batch_answer(&[
+            (201, Some("2")),
+            (400, Some("7")),
+            (201, Some("0"))
+        ])),
+        ["created", "unknown", "created"]
+    );
+    // Not multipart at all.
+    let results = create_three("<html>gateway timeout</html>");
+    assert!(
+        results.iter().all(|r| outcome(r) == "unknown"),
+        "{results:?}"
+    );
+    match &results[0] {
+        Err(AdapterError::Upstream(u)) => {
+            assert!(u.message.contains("is unknown"), "{}", u.message)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_status_change_does_not_guess_an_unreported_status() {
+    let mut bare = fixtures::maintenance_order();
+    bare.as_object_mut().unwrap().remove("SystemStatusText");
+    let change = |http: &Canned| {
+        SapS4Hana::action(
+            http,
+            "work-order",
+            "4000012",
+            "change-status",
+            r#"{"status":"in-progress"}"#.into(),
+        )
+    };
+    // Reported in neither read: refused, nothing sent but the two reads.
+    let http = Canned::default()
+        .then(200, &d(bare.clone()), &[TOKEN])
+        .then(200, &d(bare.clone()), &[]);
+    match change(&http).unwrap_err() {
+        AdapterError::Upstream(u) => {
+            assert!(u.message.contains("SystemStatusText"), "{}", u.message)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(http.sent().len(), 2);
+    assert!(http.sent().iter().all(|s| s.starts_with("GET ")));
+    // Reported on the second read (REL): nothing to do, no import is sent.
+    let mut released = fixtures::maintenance_order();
+    released["SystemStatusText"] = json!("REL  MANC NMAT");
+    let http = Canned::default()
+        .then(200, &d(bare.clone()), &[TOKEN])
+        .then(200, &d(released), &[]);
+    let out = change(&http).unwrap();
+    assert!(out.contains("\"status\":\"in-progress\""), "{out}");
+    assert_eq!(http.sent().len(), 2);
+    // A read of an order without the status leaves `status` out, never `open`.
+    let http = Canned::default().then(200, &d(bare), &[]);
+    let record = SapS4Hana::get(&http, get_req("work-order", "4000012", false)).unwrap();
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert!(record.get("status").is_none(), "{record}");
 }

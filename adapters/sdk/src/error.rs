@@ -42,7 +42,28 @@ pub enum AdapterError {
     Transient(String),
 }
 
+/// The `code` of an [`UpstreamError`] that says the system may or may not have applied the
+/// write: the request went out and its answer could not be matched to the record (an
+/// unreadable or incomplete `$batch` answer, say). The host reports such a record as
+/// *unknown* rather than failed, so that a caller retrying failures cannot write it twice.
+/// The `plantwire.` prefix is reserved: no vendor code starts with it.
+pub const OUTCOME_UNKNOWN: &str = "plantwire.outcome-unknown";
+
 impl AdapterError {
+    /// A record whose write may or may not have happened ([`OUTCOME_UNKNOWN`]).
+    pub fn outcome_unknown(status: u16, message: impl Into<String>) -> AdapterError {
+        AdapterError::Upstream(UpstreamError {
+            status,
+            code: Some(OUTCOME_UNKNOWN.to_owned()),
+            message: message.into(),
+        })
+    }
+
+    /// Whether this is [`AdapterError::outcome_unknown`].
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, AdapterError::Upstream(u) if u.code.as_deref() == Some(OUTCOME_UNKNOWN))
+    }
+
     /// A single-field validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> AdapterError {
         AdapterError::Invalid(vec![FieldError {

@@ -417,8 +417,18 @@ pub fn decode(op: &BulkOp, payload: &str) -> Result<Decoded, AdapterError> {
     }
 }
 
+/// The outcome of a record the adapter answered with `e`: failed, or unknown where the
+/// adapter says the write may have happened ([`AdapterError::outcome_unknown`]).
 fn failed(e: AdapterError) -> RecordOutcome {
-    RecordOutcome::Failed { error: e }
+    if e.is_outcome_unknown() {
+        let reason = match &e {
+            AdapterError::Upstream(u) => u.message.clone(),
+            other => other.to_string(),
+        };
+        RecordOutcome::Unknown { reason }
+    } else {
+        RecordOutcome::Failed { error: e }
+    }
 }
 
 fn key_of(record: &Map<String, Value>) -> Option<String> {

@@ -37,4 +37,4 @@ pub use faults::Faults;
 pub use maintainx::{Config as MaintainxConfig, MaintainxSim};
 pub use maximo::{Config as MaximoConfig, MaximoSim};
 pub use recorder::RecordedRequest;
-pub use sap::{Config as SapConfig, SapSim};
+pub use sap::{Config as SapConfig, SapSim, ServerPaging as SapServerPaging};

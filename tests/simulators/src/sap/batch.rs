@@ -11,6 +11,8 @@ pub(crate) struct InnerRequest {
     pub(crate) target: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// The part's `Content-ID`, if it has one.
+    pub(crate) content_id: Option<String>,
 }
 
 /// A part of a batch request.
@@ -28,6 +30,8 @@ pub(crate) struct InnerResponse {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// Echoed in the part's MIME headers when set.
+    pub(crate) content_id: Option<String>,
 }
 
 /// The answer to one part.
@@ -142,6 +146,7 @@ fn inner_request(raw: &[u8]) -> Result<InnerRequest, String> {
         target: target.to_owned(),
         headers,
         body,
+        content_id: header(&mime_headers, "content-id").map(str::to_owned),
     })
 }
 
@@ -195,7 +200,11 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn write_inner(out: &mut String, r: &InnerResponse) {
-    out.push_str("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n");
+    out.push_str("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n");
+    if let Some(id) = &r.content_id {
+        out.push_str(&format!("Content-ID: {id}\r\n"));
+    }
+    out.push_str("\r\n");
     out.push_str(&format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status)));
     for (k, v) in &r.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
@@ -274,11 +283,13 @@ mod tests {
             status: 201,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: b"{}".to_vec(),
+            content_id: Some("0".into()),
         };
         let err = InnerResponse {
             status: 400,
             headers: vec![],
             body: b"{\"error\":{}}".to_vec(),
+            content_id: None,
         };
         let body = String::from_utf8(write(
             &[PartResponse::ChangeSet(vec![ok]), PartResponse::Single(err)],
@@ -287,6 +298,7 @@ mod tests {
         .unwrap();
         assert!(body.contains("HTTP/1.1 201 Created"));
         assert!(body.contains("HTTP/1.1 400 Bad Request"));
+        assert_eq!(body.matches("Content-ID: 0\r\n").count(), 1);
         assert!(body.ends_with("--resp--\r\n"));
     }
 }

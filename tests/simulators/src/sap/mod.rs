@@ -67,6 +67,23 @@ pub struct Config {
     /// Server-driven page size: a collection read returns at most this many entities and a
     /// `__next` link with `$skiptoken` for the rest. [U: SAP's value depends on the service]
     pub page_size: usize,
+    /// How server-driven paging treats the `$top` window (default: pages inside it).
+    pub paging: ServerPaging,
+    /// Whether rows come back in an order that changes from one read to the next wherever
+    /// `$orderby` does not make it total (no `$orderby`, or ties): OData promises no order
+    /// then, and a database without `ORDER BY` gives none. Default `false` (key order).
+    pub unstable_order: bool,
+    /// Whether writes need a CSRF token. `false`: CSRF protection switched off (or handled by
+    /// a proxy in front): a fetch answers no token and writes need none. Default `true`.
+    pub csrf: bool,
+    /// Whether a `$batch` answer stops at the first failing change set (later change sets
+    /// are not run and get no part) instead of running them all. Default `false`.
+    pub batch_stops_at_first_failure: bool,
+    /// Whether `$batch` answer parts echo the `Content-ID` of their request. Default `false`.
+    pub batch_echoes_content_id: bool,
+    /// Whether maintenance orders leave out `SystemStatusText` (an optional display
+    /// property some releases and field-level authorizations omit). Default `false`.
+    pub omit_status_text: bool,
     /// Whether `PATCH` / `PUT` / `DELETE` of an entity with an ETag require `If-Match`
     /// (`428` without it). [U: per service and release] Default `true`.
     pub etag_required: bool,
@@ -96,6 +113,12 @@ impl Default for Config {
             clients: vec!["100".to_owned(), "200".to_owned()],
             system_id: "S4H".to_owned(),
             page_size: 100,
+            paging: ServerPaging::WithinWindow,
+            unstable_order: false,
+            csrf: true,
+            batch_stops_at_first_failure: false,
+            batch_echoes_content_id: false,
+            omit_status_text: false,
             etag_required: true,
             released_po_changeable: false,
             maintenance_orders: 2_500,
@@ -106,6 +129,24 @@ impl Default for Config {
             suppliers: 80,
         }
     }
+}
+
+/// How a collection read pages on its own within the `$skip`/`$top` window it was asked for.
+/// OData V2 leaves server-driven paging to the server; these are the ways servers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerPaging {
+    /// Pages of `page_size` inside the window, `__next` until the window ends.
+    #[default]
+    WithinWindow,
+    /// The first page starts at `$skip`; `__next` links keep going past the window's end to
+    /// the end of all matching rows (`$top` applies to nothing but the first page).
+    PastWindow,
+    /// At most `page_size` rows per answer and no `__next` link (a server capping `$top`);
+    /// `__count` still tells how many match.
+    CapWithoutNext,
+    /// `page_size` rows per answer whatever `$top` asks for — more than asked when `$top` is
+    /// smaller — with `__next` while rows remain.
+    IgnoreTop,
 }
 
 /// A running SAP S/4HANA simulator on `127.0.0.1:<random port>`.
@@ -193,6 +234,12 @@ impl SapSim {
                 clients,
                 system_id: config.system_id,
                 page_size: config.page_size.max(1),
+                paging: config.paging,
+                unstable_order: config.unstable_order,
+                csrf: config.csrf,
+                batch_stops_at_first_failure: config.batch_stops_at_first_failure,
+                batch_echoes_content_id: config.batch_echoes_content_id,
+                omit_status_text: config.omit_status_text,
                 etag_required: config.etag_required,
             },
             store: RwLock::new(store),
@@ -200,6 +247,7 @@ impl SapSim {
             faults: Faults::default(),
             sessions: Mutex::new(Sessions::default()),
             malformations: Mutex::default(),
+            reads: std::sync::atomic::AtomicU64::new(0),
         });
         let server = Server::spawn(routes::router(shared.clone())).await?;
         let base_url = format!("http://{}/sap/opu/odata/sap", server.addr());

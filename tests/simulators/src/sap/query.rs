@@ -187,19 +187,37 @@ fn count(name: &str, value: &str) -> Result<usize, String> {
         .map_err(|_| format!("Invalid value '{value}' for {name}"))
 }
 
+/// Sorts `rows` by `orderby` alone (a stable sort: ties keep the order they came in).
+pub(crate) fn sort_by(rows: &mut [&Map<String, Value>], set: Set, orderby: &[(&'static str, bool)]) {
+    rows.sort_by(|a, b| by_orderby(set, orderby, a, b));
+}
+
+fn by_orderby(
+    set: Set,
+    orderby: &[(&'static str, bool)],
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+) -> Ordering {
+    for (prop, descending) in orderby {
+        let edm = set.prop(prop).map_or(Edm::String(0), |p| p.edm);
+        let ord = compare_typed(
+            edm,
+            a.get(*prop).unwrap_or(&Value::Null),
+            b.get(*prop).unwrap_or(&Value::Null),
+        );
+        if ord != Ordering::Equal {
+            return if *descending { ord.reverse() } else { ord };
+        }
+    }
+    Ordering::Equal
+}
+
 /// Sorts `rows` by `orderby`, the key order breaking ties (SAP's default order is the key).
 pub(crate) fn sort(rows: &mut [&Map<String, Value>], set: Set, orderby: &[(&'static str, bool)]) {
     rows.sort_by(|a, b| {
-        for (prop, descending) in orderby {
-            let edm = set.prop(prop).map_or(Edm::String(0), |p| p.edm);
-            let ord = compare_typed(
-                edm,
-                a.get(*prop).unwrap_or(&Value::Null),
-                b.get(*prop).unwrap_or(&Value::Null),
-            );
-            if ord != Ordering::Equal {
-                return if *descending { ord.reverse() } else { ord };
-            }
+        let ord = by_orderby(set, orderby, a, b);
+        if ord != Ordering::Equal {
+            return ord;
         }
         for key in set.keys() {
             let edm = set.prop(key).map_or(Edm::String(0), |p| p.edm);

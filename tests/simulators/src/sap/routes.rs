@@ -60,6 +60,12 @@ pub(crate) struct Settings {
     pub(crate) clients: Vec<String>,
     pub(crate) system_id: String,
     pub(crate) page_size: usize,
+    pub(crate) paging: super::ServerPaging,
+    pub(crate) unstable_order: bool,
+    pub(crate) csrf: bool,
+    pub(crate) batch_stops_at_first_failure: bool,
+    pub(crate) batch_echoes_content_id: bool,
+    pub(crate) omit_status_text: bool,
     pub(crate) etag_required: bool,
 }
 
@@ -81,6 +87,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) sessions: Mutex<Sessions>,
     pub(crate) malformations: Mutex<Malformations>,
+    /// Collection reads served (salts the order of [`Settings::unstable_order`]).
+    pub(crate) reads: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -315,7 +323,9 @@ fn pipeline(
     let modifying = !matches!(method, "GET" | "HEAD");
     let mut set_cookie = None;
     let mut issued_token = None;
-    if modifying {
+    if !s.settings.csrf {
+        // CSRF protection off: no token is issued, none is checked.
+    } else if modifying {
         let mut sessions = s.sessions();
         if sessions.expire_on_write > 0 {
             sessions.expire_on_write -= 1;
@@ -367,6 +377,7 @@ fn pipeline(
     let ctx = Ctx {
         origin,
         json_accepted: accepts_json(headers),
+        omit_status_text: s.settings.omit_status_text,
     };
     let mut reply = dispatch(
         s,
@@ -478,6 +489,8 @@ struct Ctx {
     /// `http://host:port`, for `__metadata.uri`, `__next` and `Location`.
     origin: String,
     json_accepted: bool,
+    /// Leave `SystemStatusText` out of maintenance orders ([`Settings::omit_status_text`]).
+    omit_status_text: bool,
 }
 
 /// A resource path inside a service.
@@ -681,9 +694,10 @@ fn render_entity(
     let mut out = Map::new();
     out.insert("__metadata".into(), metadata);
     let selected = |name: &str| {
-        o.select
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == name || x == "*"))
+        !(ctx.omit_status_text && name == "SystemStatusText")
+            && o.select
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|x| x == name || x == "*"))
     };
     for prop in set.props() {
         if selected(prop.name) {
@@ -881,25 +895,54 @@ fn next_link(ctx: &Ctx, set: Set, o: &Options, skiptoken: usize) -> String {
     )
 }
 
-/// A collection read: filter, order, `$skip`/`$top` window, then server-driven paging inside
-/// the window (`$skiptoken` is the offset into the window).
+/// A collection read: filter, order, `$skip`/`$top` window, then server-driven paging
+/// (`$skiptoken` is the offset from `$skip`) as [`Settings::paging`] says.
 fn list(s: &Shared, ctx: &Ctx, set: Set, o: &Options) -> Result<Reply, SapError> {
+    use super::ServerPaging;
     let store = s.read();
     let mut rows: Vec<&Map<String, Value>> = store.records(set).map(|(_, e)| &e.values).collect();
     if let Some(f) = &o.filter {
         rows.retain(|r| f.matches(r));
     }
-    query::sort(&mut rows, set, &o.orderby);
+    if s.settings.unstable_order {
+        // Another arrangement on every read; a stable sort by `$orderby` alone keeps it
+        // among ties, as a database does without a total ORDER BY.
+        let salt = s.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        rows.sort_by_cached_key(|r| scramble(&key_of(set, r), salt));
+        query::sort_by(&mut rows, set, &o.orderby);
+    } else {
+        query::sort(&mut rows, set, &o.orderby);
+    }
     let total = rows.len();
     let window_start = o.skip.min(total);
     let window_end = o
         .top
         .map_or(total, |t| window_start.saturating_add(t).min(total));
     let offset = o.skiptoken.unwrap_or(0);
-    let page_start = window_start.saturating_add(offset).min(window_end);
-    let page_end = page_start
-        .saturating_add(s.settings.page_size)
-        .min(window_end);
+    let page = s.settings.page_size;
+    let (page_start, page_end, linked_end) = match s.settings.paging {
+        ServerPaging::WithinWindow => {
+            let start = window_start.saturating_add(offset).min(window_end);
+            (start, start.saturating_add(page).min(window_end), window_end)
+        }
+        ServerPaging::PastWindow if o.skiptoken.is_some() => {
+            let start = window_start.saturating_add(offset).min(total);
+            (start, start.saturating_add(page).min(total), total)
+        }
+        ServerPaging::PastWindow => {
+            let end = window_start.saturating_add(page).min(window_end);
+            (window_start, end, total)
+        }
+        ServerPaging::CapWithoutNext => {
+            let start = window_start.saturating_add(offset).min(window_end);
+            let end = start.saturating_add(page).min(window_end);
+            (start, end, end)
+        }
+        ServerPaging::IgnoreTop => {
+            let start = window_start.saturating_add(offset).min(total);
+            (start, start.saturating_add(page).min(total), total)
+        }
+    };
     let results: Vec<Value> = rows[page_start..page_end]
         .iter()
         .filter_map(|r| store.get(set, &key_of(set, r)))
@@ -910,13 +953,23 @@ fn list(s: &Shared, ctx: &Ctx, set: Set, o: &Options) -> Result<Reply, SapError>
     if o.inlinecount {
         d.insert("__count".into(), json!(total.to_string()));
     }
-    if page_end < window_end {
+    if page_end < linked_end {
         d.insert(
             "__next".into(),
             json!(next_link(ctx, set, o, page_end - window_start)),
         );
     }
     Ok(Reply::json(200, &json!({"d": d})))
+}
+
+/// A number that orders `key` differently for every `salt` (FNV-1a over both).
+fn scramble(key: &Key, salt: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for b in format!("{key:?}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, SapError> {
@@ -1115,6 +1168,10 @@ fn batch(
                             *s.write() = snapshot;
                         }
                         answers.push(PartResponse::Single(error));
+                        if s.settings.batch_stops_at_first_failure {
+                            // Later change sets are not run and get no part.
+                            break;
+                        }
                     }
                     None => answers.push(PartResponse::ChangeSet(responses)),
                 }
@@ -1150,6 +1207,7 @@ fn inner(s: &Shared, ctx: &Ctx, service: Service, r: &InnerRequest) -> InnerResp
         origin: ctx.origin.clone(),
         json_accepted: hv(&r.headers, "accept").is_some_and(|a| a.contains("json"))
             || ctx.json_accepted,
+        omit_status_text: ctx.omit_status_text,
     };
     let reply = if path == "$batch" {
         Reply::error(&SapError::bad_request("A $batch may not contain a $batch"))
@@ -1160,5 +1218,10 @@ fn inner(s: &Shared, ctx: &Ctx, service: Service, r: &InnerRequest) -> InnerResp
         status: reply.status,
         headers: reply.headers,
         body: reply.body,
+        content_id: s
+            .settings
+            .batch_echoes_content_id
+            .then(|| r.content_id.clone())
+            .flatten(),
     }
 }
