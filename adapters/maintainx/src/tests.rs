@@ -524,6 +524,68 @@ fn update_of_one_assignee_half_reads_the_other_first() {
 }
 
 #[test]
+fn an_assignee_update_carries_the_current_team_over_as_maintainx_sent_it() {
+    // MaintainX's current record holds a team id the adapter would never accept as input
+    // (0), and an expanded assignee whose id is a string (the spec allows integers or
+    // strings): a patch that sets only assigneeKeys keeps them unchanged, without checking
+    // them as if the caller had sent them.
+    let mut current = fixtures::work_order(159);
+    current["teamIds"] = json!([0]);
+    let http = Canned::new()
+        .then(200, &json!({"workOrder": current}))
+        .then(200, &json!({"workOrder": fixtures::work_order(159)}));
+    MaintainX::update(
+        &http,
+        "work-order",
+        "159",
+        r#"{"assigneeKeys":["7"]}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        http.body(1)["assignees"],
+        json!([{"type": "USER", "id": 7}, {"type": "TEAM", "id": 0}])
+    );
+    let mut current = fixtures::work_order(159);
+    current["assignees"] = json!([
+        {"type": "USER", "id": "lead@plant.example"},
+        {"type": "TEAM", "id": "112"}
+    ]);
+    let http = Canned::new()
+        .then(200, &json!({"workOrder": current}))
+        .then(200, &json!({"workOrder": fixtures::work_order(159)}));
+    MaintainX::update(
+        &http,
+        "work-order",
+        "159",
+        r#"{"teamKey":"5"}"#.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        http.body(1)["assignees"],
+        json!([{"type": "USER", "id": "lead@plant.example"}, {"type": "TEAM", "id": 5}])
+    );
+    // The caller's own input is checked, and the error names the field the caller sent.
+    let http = Canned::new().then(200, &json!({"workOrder": fixtures::work_order(159)}));
+    let err = MaintainX::update(
+        &http,
+        "work-order",
+        "159",
+        r#"{"assigneeKeys":["7","x"]}"#.into(),
+        None,
+    )
+    .unwrap_err();
+    match err {
+        AdapterError::Invalid(errors) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].field, "assigneeKeys[1]");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn update_errors_come_back_typed() {
     let http = Canned::new().then(
         403,

@@ -12,10 +12,14 @@
 //!   bulk reads.
 //! * Both stop with a [`LoopError`] when a system hands back a cursor it already gave (a
 //!   listing that would never end) or a listing runs past the page cap.
+//! * Both refuse a page holding a record the listing already returned ([`SeenKeys`]): a
+//!   system whose own paging overlaps (an offset window read twice, a cursor that restarts)
+//!   is a contract error, not duplicates passed on silently.
 
 pub mod query;
 pub mod token;
 
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -56,6 +60,91 @@ pub enum PagingError {
     /// The call failed.
     #[error(transparent)]
     Call(#[from] CallError),
+}
+
+/// Key digests a continuation token carries from one caller page to the next.
+pub const TOKEN_KEYS: usize = 64;
+
+/// Key digests one listing remembers in memory (an export, or one caller page's upstream
+/// reads): 100,000 digests are about 3 MiB.
+pub const REMEMBERED_KEYS: usize = 100_000;
+
+/// The keys a listing has returned, as 64-bit digests (FNV-1a: fast, and stable across
+/// processes so that tokens carry them), to refuse a page that repeats one.
+///
+/// The memory is bounded: the newest [`REMEMBERED_KEYS`] digests in one process, the newest
+/// [`TOKEN_KEYS`] across caller pages. A repeat of a record returned longer ago than that is
+/// not detected (duplicates from overlapping pages repeat recent records: the rows on either
+/// side of a page boundary).
+#[derive(Debug)]
+pub struct SeenKeys {
+    order: VecDeque<u64>,
+    set: HashSet<u64>,
+    capacity: usize,
+}
+
+impl SeenKeys {
+    /// A guard remembering at most `capacity` keys, starting with `recent` (oldest first).
+    pub fn new(capacity: usize, recent: &[u64]) -> SeenKeys {
+        let mut seen = SeenKeys {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            capacity: capacity.max(1),
+        };
+        for d in recent {
+            seen.remember(*d);
+        }
+        seen
+    }
+
+    fn digest(key: &str) -> u64 {
+        key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    fn remember(&mut self, digest: u64) {
+        if self.set.insert(digest) {
+            self.order.push_back(digest);
+            if self.order.len() > self.capacity
+                && let Some(old) = self.order.pop_front()
+            {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    /// Checks the keys of `records` (a page about to be returned) against those returned
+    /// before and against each other, then remembers them. Records without a string `key`
+    /// are not checked (the connection has refused them already).
+    pub fn admit(&mut self, records: &[Map<String, Value>]) -> Result<(), CallError> {
+        let mut page = HashSet::with_capacity(records.len());
+        for record in records {
+            let Some(key) = record.get("key").and_then(Value::as_str) else {
+                continue;
+            };
+            let digest = SeenKeys::digest(key);
+            if self.set.contains(&digest) || !page.insert(digest) {
+                return Err(CallError::InvalidOutput(format!(
+                    "the listing returned the record with key `{key}` a second time: the \
+                     system's paging overlaps, and the listing stops rather than pass on \
+                     duplicates"
+                )));
+            }
+        }
+        for record in records {
+            if let Some(key) = record.get("key").and_then(Value::as_str) {
+                self.remember(SeenKeys::digest(key));
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest `n` digests, oldest first (for a continuation token).
+    pub fn recent(&self, n: usize) -> Vec<u64> {
+        let skip = self.order.len().saturating_sub(n);
+        self.order.iter().skip(skip).copied().collect()
+    }
 }
 
 /// Limits of a listing.
@@ -196,6 +285,7 @@ impl Pager {
             None => Position::default(),
         };
         let want = query.effective_page_size(decl) as usize;
+        let mut seen = SeenKeys::new(REMEMBERED_KEYS, &position.seen);
         let mut records = Vec::with_capacity(want);
         let mut total = None;
         let mut fetches = 0u32;
@@ -220,7 +310,10 @@ impl Pager {
             let room = want - records.len();
             let available = upstream.len() - skip;
             let take = available.min(room);
-            records.extend(upstream.into_iter().skip(skip).take(take));
+            let taken: Vec<Map<String, Value>> =
+                upstream.into_iter().skip(skip).take(take).collect();
+            seen.admit(&taken)?;
+            records.extend(taken);
             if take < available {
                 // The caller page is full inside this upstream page: come back to it.
                 position.skip = u32::try_from(skip + take).unwrap_or(u32::MAX);
@@ -234,6 +327,7 @@ impl Pager {
                 break false;
             }
         };
+        position.seen = seen.recent(TOKEN_KEYS);
         let next_token = (!done).then(|| self.sealer.seal(&binding, &position, now));
         Ok(Page {
             records,
@@ -270,6 +364,8 @@ pub struct Export<'c> {
     done: bool,
     /// A loop detected after a page whose records were still returned.
     pending: Option<LoopError>,
+    /// Keys returned so far.
+    seen: SeenKeys,
 }
 
 impl<'c> Export<'c> {
@@ -294,6 +390,7 @@ impl<'c> Export<'c> {
             progress: Progress::default(),
             done: false,
             pending: None,
+            seen: SeenKeys::new(REMEMBERED_KEYS, &[]),
         })
     }
 
@@ -331,6 +428,10 @@ impl<'c> Export<'c> {
             }
         };
         self.position.pages += 1;
+        if let Err(e) = self.seen.admit(&records) {
+            self.done = true;
+            return Err(e.into());
+        }
         self.progress.pages += 1;
         self.progress.records += records.len() as u64;
         self.progress.total = self.progress.total.or(total);

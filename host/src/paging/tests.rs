@@ -37,6 +37,9 @@ struct Fake {
     drop_every: Option<usize>,
     /// The page (by call number) after which the same cursor comes back forever.
     repeat_after: Option<usize>,
+    /// Each continuation starts this many records before the end of the page it follows
+    /// (an offset system whose windows overlap).
+    overlap: usize,
     calls: AtomicUsize,
 }
 
@@ -84,6 +87,7 @@ impl Fake {
             total,
             drop_every: None,
             repeat_after: None,
+            overlap: 0,
             calls: AtomicUsize::new(0),
         }
     }
@@ -146,7 +150,7 @@ impl Adapter for Fake {
         } else {
             Some(match self.style {
                 Style::Keyset => format!("after:{}", end - 1),
-                Style::Offset => end.to_string(),
+                Style::Offset => end.saturating_sub(self.overlap).to_string(),
                 Style::PageNumber => (end / size + 1).to_string(),
                 Style::NextLink => format!("https://fake.example/orders?$skiptoken={end}"),
             })
@@ -592,4 +596,74 @@ async fn an_export_streams_every_record_one_page_at_a_time() {
         "{err}"
     );
     assert!(export.next_page().await.expect("done").is_none());
+}
+
+/// The error a listing ends with when the system's pages overlap.
+fn repeats(e: &PagingError) -> bool {
+    matches!(e, PagingError::Call(CallError::InvalidOutput(m)) if m.contains("a second time"))
+}
+
+#[tokio::test]
+async fn a_page_repeating_records_already_returned_is_a_contract_error() {
+    // Across upstream pages inside one caller page, and across caller pages (the token
+    // carries the newest keys), at sizes below and above the system's page.
+    for (size, upstream_pages_per_caller_page) in [(10u32, 1usize), (30, 3), (7, 1)] {
+        let mut fake = Fake::new(Style::Offset, 100);
+        fake.overlap = 2;
+        let (conn, _) = connect(fake);
+        let pager = pager();
+        let q = query(size);
+        let mut token: Option<String> = None;
+        let mut returned = Vec::new();
+        let failure = loop {
+            match pager
+                .page(&conn, Some("acme"), "work-order", &q, token.as_deref())
+                .await
+            {
+                Ok(page) => {
+                    returned.extend(keys(&page));
+                    match page.next_token {
+                        Some(t) => token = Some(t),
+                        None => panic!("an overlapping listing ended without an error"),
+                    }
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(repeats(&failure), "{failure:?}");
+        let unique: BTreeSet<usize> = returned.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            returned.len(),
+            "nothing was returned twice: {returned:?}"
+        );
+        assert!(returned.len() <= 10 * upstream_pages_per_caller_page + 10);
+    }
+    // An export stops at the first page that repeats a record, after the pages before it.
+    let mut fake = Fake::new(Style::Offset, 100);
+    fake.overlap = 1;
+    let (conn, _) = connect(fake);
+    let mut export = Export::new(&conn, "work-order", query(10), PagingConfig::default()).unwrap();
+    let first = export.next_page().await.unwrap().unwrap();
+    assert_eq!(first.len(), 10);
+    let e = export.next_page().await.unwrap_err();
+    assert!(repeats(&e), "{e:?}");
+    assert!(
+        export.next_page().await.unwrap().is_none(),
+        "the export has ended"
+    );
+    // A page that holds the same key twice.
+    let mut seen = SeenKeys::new(4, &[]);
+    let page = |ks: &[&str]| -> Vec<Map<String, Value>> {
+        ks.iter()
+            .map(|k| serde_json::json!({"key": k}).as_object().cloned().unwrap())
+            .collect()
+    };
+    assert!(seen.admit(&page(&["a", "a"])).is_err());
+    assert!(seen.admit(&page(&["a", "b"])).is_ok());
+    assert!(seen.admit(&page(&["c", "b"])).is_err());
+    // The memory is bounded: the oldest digests are forgotten.
+    assert!(seen.admit(&page(&["c", "d", "e", "f"])).is_ok());
+    assert!(seen.admit(&page(&["a"])).is_ok(), "a was forgotten");
+    assert_eq!(seen.recent(2).len(), 2);
 }

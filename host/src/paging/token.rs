@@ -103,6 +103,11 @@ pub struct Position {
     pub pages: u64,
     /// Digests (8 bytes, hex) of the most recent upstream cursors, newest last.
     pub recent: Vec<String>,
+    /// Digests of the keys most recently returned to the caller (at most
+    /// [`super::TOKEN_KEYS`], newest last), so that the next caller page can refuse a record
+    /// the listing already returned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<u64>,
 }
 
 /// The sealed payload.
@@ -285,6 +290,7 @@ mod tests {
             skip: 20,
             pages: 3,
             recent: vec![cursor_digest("a"), cursor_digest("b")],
+            seen: vec![u64::MAX, 1, 0x0123_4567_89ab_cdef],
         }
     }
 

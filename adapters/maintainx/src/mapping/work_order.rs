@@ -73,20 +73,33 @@ pub(crate) fn needs_current(json: &str) -> bool {
     raw.contains_key("teamKey") != raw.contains_key("assigneeKeys")
 }
 
-/// One half of `assignees` (users or teams) on write: the keys the patch gives, none when the
-/// patch clears them (`sets` without keys), else (when only the other half changes) the ids
-/// MaintainX has now under `native`.
-fn assignee_half(
-    given: Option<Vec<String>>,
-    sets: bool,
-    current: Option<&Value>,
-    native: &str,
-) -> Vec<String> {
-    match given {
-        Some(keys) => keys,
-        None if sets => Vec::new(),
-        None => current.and_then(|c| ids_of(c, native)).unwrap_or_default(),
+/// The assignees of `kind` (`USER` or `TEAM`) MaintainX has now, as it sent them: the
+/// entries of an expanded `assignees`, else one per id of `native` (`assigneeIds` /
+/// `teamIds`). They are the system's own values, carried over unchanged when a patch sets
+/// only the other half: they are never checked as if the caller had sent them (MaintainX
+/// allows ids as integers or strings, e.g. an e-mail address).
+fn current_half(current: Option<&Value>, kind: &str, native: &str) -> Vec<Value> {
+    let Some(current) = current else {
+        return Vec::new();
+    };
+    if let Some(list) = current.get("assignees").and_then(Value::as_array) {
+        return list
+            .iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) == Some(kind))
+            .filter_map(|a| a.get("id").cloned())
+            .map(|id| json!({"type": kind, "id": id}))
+            .collect();
     }
+    current
+        .get(native)
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter(|id| !id.is_null())
+                .map(|id| json!({"type": kind, "id": id}))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The `POST /workorders` or `PATCH /workorders/{id}` body for a unified work order.
@@ -123,26 +136,27 @@ pub(crate) fn to_native(
     let sets_users = r.assignee_keys.is_some() || input.clears("assigneeKeys");
     let sets_team = r.team_key.is_some() || input.clears("teamKey");
     if sets_users || sets_team {
+        // Users, then teams; the half the patch does not set is MaintainX's current one.
         let mut assignees = Vec::new();
-        // Users, then the patch's single team (or MaintainX's current ones).
-        let users = assignee_half(r.assignee_keys.clone(), sets_users, current, "assigneeIds");
-        for (i, key) in users.iter().enumerate() {
-            match parse_id(key) {
-                Ok(id) => assignees.push(json!({"type": "USER", "id": id})),
-                Err(m) => w.error(format!("assigneeKeys[{i}]"), m),
+        if sets_users {
+            for (i, key) in r.assignee_keys.iter().flatten().enumerate() {
+                match parse_id(key) {
+                    Ok(id) => assignees.push(json!({"type": "USER", "id": id})),
+                    Err(m) => w.error(format!("assigneeKeys[{i}]"), m),
+                }
             }
+        } else {
+            assignees.extend(current_half(current, "USER", "assigneeIds"));
         }
-        let teams = assignee_half(
-            r.team_key.clone().map(|k| vec![k]),
-            sets_team,
-            current,
-            "teamIds",
-        );
-        for key in &teams {
-            match parse_id(key) {
-                Ok(id) => assignees.push(json!({"type": "TEAM", "id": id})),
-                Err(m) => w.error("teamKey", m),
+        if sets_team {
+            if let Some(key) = &r.team_key {
+                match parse_id(key) {
+                    Ok(id) => assignees.push(json!({"type": "TEAM", "id": id})),
+                    Err(m) => w.error("teamKey", m),
+                }
             }
+        } else {
+            assignees.extend(current_half(current, "TEAM", "teamIds"));
         }
         w.body
             .insert("assignees".to_owned(), Value::Array(assignees));

@@ -76,6 +76,9 @@ pub struct Config {
     /// the `X-Rate-Limit-*` headers are still sent, with a very large limit. MaintainX's
     /// documented organization limit is `Some(500)`.
     pub rate_limit: Option<u32>,
+    /// Whether expanded `assignees` give their ids as strings (`"id": "23494"`) rather than
+    /// integers; the spec allows both (`oneOf: integer, string`). Default `false`.
+    pub assignee_ids_as_strings: bool,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             vendors: 80,
             users: 60,
             rate_limit: None,
+            assignee_ids_as_strings: false,
         }
     }
 }
@@ -153,7 +157,11 @@ impl MaintainxSim {
         };
         let shared = Arc::new(Shared {
             token: config.token,
-            store: RwLock::new(Store::new(plan)),
+            store: RwLock::new({
+                let mut store = Store::new(plan);
+                store.assignee_ids_as_strings = config.assignee_ids_as_strings;
+                store
+            }),
             recorder: Recorder::default(),
             faults: Faults::default(),
             rate: FixedWindow::new(config.rate_limit, RATE_WINDOW),

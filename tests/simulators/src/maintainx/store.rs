@@ -17,6 +17,8 @@ pub(crate) type Record = Map<String, Value>;
 /// Every table of the simulated organization.
 #[derive(Debug)]
 pub(crate) struct Store {
+    /// Expanded `assignees` carry their ids as strings ([`super::Config::assignee_ids_as_strings`]).
+    pub(crate) assignee_ids_as_strings: bool,
     plan: SeedPlan,
     tables: HashMap<Kind, Table>,
     next_item_id: u64,
@@ -54,6 +56,7 @@ impl Store {
             })
             .collect();
         Self {
+            assignee_ids_as_strings: false,
             plan,
             tables,
             next_item_id: SEED_ITEM_BASE + plan.purchase_orders * 8,

@@ -103,8 +103,17 @@ fn field_value(
             json!(store.children(kind, id))
         }
         (Kind::WorkOrder, "assignees") => {
-            let users = ids(record, "assigneeIds").map(|id| json!({ "type": "USER", "id": id }));
-            let teams = ids(record, "teamIds").map(|id| json!({ "type": "TEAM", "id": id }));
+            // The spec allows an assignee id as an integer or a string.
+            let id_of = |id| {
+                if store.assignee_ids_as_strings {
+                    json!(format!("{id}"))
+                } else {
+                    json!(id)
+                }
+            };
+            let users =
+                ids(record, "assigneeIds").map(|id| json!({ "type": "USER", "id": id_of(id) }));
+            let teams = ids(record, "teamIds").map(|id| json!({ "type": "TEAM", "id": id_of(id) }));
             Value::Array(users.chain(teams).collect())
         }
         (Kind::WorkOrder, "asset") => record

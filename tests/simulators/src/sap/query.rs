@@ -188,7 +188,11 @@ fn count(name: &str, value: &str) -> Result<usize, String> {
 }
 
 /// Sorts `rows` by `orderby` alone (a stable sort: ties keep the order they came in).
-pub(crate) fn sort_by(rows: &mut [&Map<String, Value>], set: Set, orderby: &[(&'static str, bool)]) {
+pub(crate) fn sort_by(
+    rows: &mut [&Map<String, Value>],
+    set: Set,
+    orderby: &[(&'static str, bool)],
+) {
     rows.sort_by(|a, b| by_orderby(set, orderby, a, b));
 }
 

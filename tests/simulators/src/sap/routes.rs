@@ -923,7 +923,11 @@ fn list(s: &Shared, ctx: &Ctx, set: Set, o: &Options) -> Result<Reply, SapError>
     let (page_start, page_end, linked_end) = match s.settings.paging {
         ServerPaging::WithinWindow => {
             let start = window_start.saturating_add(offset).min(window_end);
-            (start, start.saturating_add(page).min(window_end), window_end)
+            (
+                start,
+                start.saturating_add(page).min(window_end),
+                window_end,
+            )
         }
         ServerPaging::PastWindow if o.skiptoken.is_some() => {
             let start = window_start.saturating_add(offset).min(total);
