@@ -6,10 +6,18 @@
 //! lease in the same statement, so two replicas claiming at the same instant never get the
 //! same job and never wait on each other. Every write of a runner ([`JobStore::begin_batch`],
 //! [`JobStore::commit_batch`], [`JobStore::finish`], [`JobStore::renew`]) locks the job's row
-//! and checks, inside its transaction, that the caller still holds an unexpired lease:
-//! otherwise it is refused with [`StoreError::LeaseLost`] and changes nothing. A replica that
-//! dies leaves its job running under a lease that runs out; another replica then claims it and
-//! settles the batch the dead one left in flight (see the protocol in [`super::store`]).
+//! only if the caller still holds an unexpired lease, checked in the locking statement itself:
+//! otherwise it is refused with [`StoreError::LeaseLost`], changes nothing and holds no lock.
+//! A replica that dies leaves its job running under a lease that runs out; another replica
+//! then claims it and settles the batch the dead one left in flight (see the protocol in
+//! [`super::store`]).
+//!
+//! Because a claim skips locked rows, a lock must never outlive the reason for it: a runner
+//! whose lease ran out never takes one, and a call that fails rolls its transaction back and
+//! waits for the server to confirm before it returns (a dropped `tokio_postgres` transaction
+//! only queues its ROLLBACK, which a claim on another connection can overtake). A claim running
+//! at the same moment as the holder's write, a cancel or another claim may still skip the job
+//! for that moment; it never misses a job whose row no live call holds.
 //!
 //! Each method is one transaction, committed before it returns. Times are the callers' (`now`
 //! arguments), stored as `timestamptz` (microsecond precision): replicas are expected to have
@@ -95,7 +103,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::types::FromSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
+use tokio_postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
 
 use super::sqlite::check_records;
 use super::store::{
@@ -404,8 +412,9 @@ impl DerefMut for Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        // A transaction dropped without commit has already queued its ROLLBACK on this
-        // client; requests on a client run in order, so the next user starts clean.
+        // Calls roll back failed transactions before they return; a call abandoned mid-way
+        // (its future dropped) leaves its ROLLBACK queued on this client, and requests on a
+        // client run in order, so the next user starts clean.
         if let Some(client) = self.client.take()
             && !client.is_closed()
         {
@@ -838,16 +847,36 @@ fn check_lease(job: &JobInfo, owner: &str, now: OffsetDateTime) -> Result<(), St
     }
 }
 
-/// Locks job `id` for the rest of the transaction and checks `owner`'s lease on it.
+/// Locks job `id` for the rest of the transaction if `owner` holds an unexpired lease on it;
+/// otherwise refuses without locking anything.
+///
+/// The lease is checked in the locking statement itself, not after it: a runner whose lease
+/// ran out must never hold the job's row, even for the moment until its refused transaction
+/// ends, because a claim skips locked rows and would not see the job it should take over.
+/// A row another transaction holds is waited for, then checked again as it was committed.
 async fn lock_leased(
     tx: &Transaction<'_>,
     id: &JobId,
     owner: &str,
     now: OffsetDateTime,
 ) -> Result<JobInfo, StoreError> {
-    let job = lock_job(tx, id).await?;
-    check_lease(&job, owner, now)?;
-    Ok(job)
+    let row = tx
+        .query_opt(
+            concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs
+                 WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND lease_until >= $3
+                 FOR UPDATE"
+            ),
+            &[&id.0, &owner, &now],
+        )
+        .await
+        .map_err(backend("locking the job"))?;
+    match row {
+        Some(row) => job_from_row(&row),
+        None => Err(refusal(tx, id, owner, now).await),
+    }
 }
 
 /// Locks job `id` for the rest of the transaction.
@@ -867,8 +896,13 @@ async fn lock_job(tx: &Transaction<'_>, id: &JobId) -> Result<JobInfo, StoreErro
     job_from_row(&row)
 }
 
-/// Why a runner's conditional update matched no row.
-async fn refusal(client: &Client, id: &JobId, owner: &str, now: OffsetDateTime) -> StoreError {
+/// Why a runner's conditional update or lock matched no row.
+async fn refusal<C: GenericClient + Sync>(
+    client: &C,
+    id: &JobId,
+    owner: &str,
+    now: OffsetDateTime,
+) -> StoreError {
     match read_job(client, id).await {
         Ok(Some(job)) => match check_lease(&job, owner, now) {
             Err(e) => e,
@@ -880,7 +914,10 @@ async fn refusal(client: &Client, id: &JobId, owner: &str, now: OffsetDateTime) 
     }
 }
 
-async fn read_job(client: &Client, id: &JobId) -> Result<Option<JobInfo>, StoreError> {
+async fn read_job<C: GenericClient + Sync>(
+    client: &C,
+    id: &JobId,
+) -> Result<Option<JobInfo>, StoreError> {
     client
         .query_opt(
             concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"),
@@ -900,6 +937,31 @@ async fn require_job(client: &Client, id: &JobId) -> Result<(), StoreError> {
     match found {
         Some(_) => Ok(()),
         None => Err(StoreError::NoJob(id.clone())),
+    }
+}
+
+/// Ends a transaction: commits it after a success; after a failure rolls it back and waits
+/// for the server to confirm before the call returns. A dropped `Transaction` only queues its
+/// ROLLBACK; until the server runs it the transaction keeps its row locks, and another
+/// replica's claim, which skips locked rows, could miss the job.
+async fn settle<T>(
+    tx: Transaction<'_>,
+    result: Result<T, StoreError>,
+    committing: &'static str,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(backend(committing))?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                // The connection broke: the server ends the transaction with the session, and
+                // the pool drops the client.
+                tracing::debug!(error = %pg_error(&rollback), "rolling back a job store transaction failed");
+            }
+            Err(e)
+        }
     }
 }
 
@@ -962,7 +1024,8 @@ impl JobStore for PostgresJobStore {
             .transaction()
             .await
             .map_err(backend("starting a transaction"))?;
-        tx.execute(
+        let result = async {
+            tx.execute(
             "INSERT INTO jobs (id, connection, tenant, entity, op, action, batch_size, delay_ms,
                                stop_after_failures, status, total, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $11)",
@@ -982,97 +1045,98 @@ impl JobStore for PostgresJobStore {
         )
         .await
         .map_err(backend("storing the job"))?;
-        tx.execute(
-            "INSERT INTO job_records (job_id, idx, idempotency_key, payload, payload_sha256)
+            tx.execute(
+                "INSERT INTO job_records (job_id, idx, idempotency_key, payload, payload_sha256)
              SELECT $1, u.idx, u.k, u.p, u.h
              FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(idx, k, p, h)",
-            &[&id.0, &indexes, &keys, &payloads, &hashes],
-        )
-        .await
-        .map_err(backend("storing the job's records"))?;
-        // Bind each new key to its payload; keys are inserted in one order so that two jobs
-        // sharing keys cannot deadlock on the ledger's unique index.
-        tx.execute(
-            "INSERT INTO idempotency_ledger
+                &[&id.0, &indexes, &keys, &payloads, &hashes],
+            )
+            .await
+            .map_err(backend("storing the job's records"))?;
+            // Bind each new key to its payload; keys are inserted in one order so that two jobs
+            // sharing keys cannot deadlock on the ledger's unique index.
+            tx.execute(
+                "INSERT INTO idempotency_ledger
                  (connection, entity, op, idempotency_key, payload_sha256, job_id, idx, created_at)
              SELECT $1, $2, $3, u.k, u.h, $4, u.idx, $5
              FROM unnest($6::text[], $7::text[], $8::bigint[]) AS u(k, h, idx)
              ORDER BY u.k
              ON CONFLICT (connection, entity, op, idempotency_key) DO NOTHING",
-            &[
-                &spec.connection,
-                &spec.entity,
-                &scope_op,
-                &id.0,
-                &now,
-                &keys,
-                &hashes,
-                &indexes,
-            ],
-        )
-        .await
-        .map_err(backend("recording the idempotency keys"))?;
-        let earlier = tx
-            .query(
-                "SELECT idempotency_key, payload_sha256, outcome FROM idempotency_ledger
+                &[
+                    &spec.connection,
+                    &spec.entity,
+                    &scope_op,
+                    &id.0,
+                    &now,
+                    &keys,
+                    &hashes,
+                    &indexes,
+                ],
+            )
+            .await
+            .map_err(backend("recording the idempotency keys"))?;
+            let earlier = tx
+                .query(
+                    "SELECT idempotency_key, payload_sha256, outcome FROM idempotency_ledger
                  WHERE connection = $1 AND entity = $2 AND op = $3
                    AND idempotency_key = ANY($4) AND job_id <> $5",
-                &[&spec.connection, &spec.entity, &scope_op, &keys, &id.0],
-            )
-            .await
-            .map_err(backend("reading the idempotency ledger"))?;
-        let mut replays: Vec<(u64, String)> = Vec::new();
-        let mut reused: Option<(u64, String)> = None;
-        for row in &earlier {
-            let key: String = col(row, "idempotency_key")?;
-            let hash: String = col(row, "payload_sha256")?;
-            let outcome: Option<String> = col(row, "outcome")?;
-            let Some(&index) = first_use.get(key.as_str()) else {
-                continue;
-            };
-            let Some(ours) = usize::try_from(index).ok().and_then(|i| hashes.get(i)) else {
-                continue;
-            };
-            if *ours != hash {
-                if reused.as_ref().is_none_or(|(i, _)| index < *i) {
-                    reused = Some((index, key));
+                    &[&spec.connection, &spec.entity, &scope_op, &keys, &id.0],
+                )
+                .await
+                .map_err(backend("reading the idempotency ledger"))?;
+            let mut replays: Vec<(u64, String)> = Vec::new();
+            let mut reused: Option<(u64, String)> = None;
+            for row in &earlier {
+                let key: String = col(row, "idempotency_key")?;
+                let hash: String = col(row, "payload_sha256")?;
+                let outcome: Option<String> = col(row, "outcome")?;
+                let Some(&index) = first_use.get(key.as_str()) else {
+                    continue;
+                };
+                let Some(ours) = usize::try_from(index).ok().and_then(|i| hashes.get(i)) else {
+                    continue;
+                };
+                if *ours != hash {
+                    if reused.as_ref().is_none_or(|(i, _)| index < *i) {
+                        reused = Some((index, key));
+                    }
+                } else if let Some(outcome) = outcome {
+                    // Checked before it is replayed: the ledger holds successes only.
+                    outcome_from_json(&outcome)?;
+                    replays.push((index, outcome));
                 }
-            } else if let Some(outcome) = outcome {
-                // Checked before it is replayed: the ledger holds successes only.
-                outcome_from_json(&outcome)?;
-                replays.push((index, outcome));
             }
-        }
-        if let Some((index, key)) = reused {
-            // Dropping the transaction rolls it back: nothing of the job is stored.
-            return Err(StoreError::KeyReused { key, index });
-        }
-        if !replays.is_empty() {
-            replays.sort_unstable_by_key(|(index, _)| *index);
-            let idx: Vec<i64> = replays
-                .iter()
-                .map(|(i, _)| to_i64("index", *i))
-                .collect::<Result<_, _>>()?;
-            let outcomes: Vec<&str> = replays.iter().map(|(_, o)| o.as_str()).collect();
-            tx.execute(
-                "UPDATE job_records r SET outcome = u.o, settled_at = $2
+            if let Some((index, key)) = reused {
+                // `settle` rolls the transaction back: nothing of the job is stored.
+                return Err(StoreError::KeyReused { key, index });
+            }
+            if !replays.is_empty() {
+                replays.sort_unstable_by_key(|(index, _)| *index);
+                let idx: Vec<i64> = replays
+                    .iter()
+                    .map(|(i, _)| to_i64("index", *i))
+                    .collect::<Result<_, _>>()?;
+                let outcomes: Vec<&str> = replays.iter().map(|(_, o)| o.as_str()).collect();
+                tx.execute(
+                    "UPDATE job_records r SET outcome = u.o, settled_at = $2
                  FROM unnest($3::bigint[], $4::text[]) AS u(idx, o)
                  WHERE r.job_id = $1 AND r.idx = u.idx",
-                &[&id.0, &now, &idx, &outcomes],
-            )
-            .await
-            .map_err(backend("replaying outcomes from the idempotency ledger"))?;
-            tx.execute(
-                "UPDATE jobs SET done = $2 WHERE id = $1",
-                &[&id.0, &to_i64("count", replays.len() as u64)?],
-            )
-            .await
-            .map_err(backend("updating the job's progress"))?;
+                    &[&id.0, &now, &idx, &outcomes],
+                )
+                .await
+                .map_err(backend("replaying outcomes from the idempotency ledger"))?;
+                tx.execute(
+                    "UPDATE jobs SET done = $2 WHERE id = $1",
+                    &[&id.0, &to_i64("count", replays.len() as u64)?],
+                )
+                .await
+                .map_err(backend("updating the job's progress"))?;
+            }
+            Ok::<_, StoreError>(replays.len())
         }
-        tx.commit()
-            .await
-            .map_err(backend("committing the new job"))?;
-        tracing::debug!(job = %id, records = records.len(), replayed = replays.len(), "job stored");
+        .await;
+        let replayed = settle(tx, result, "committing the new job").await?;
+        tracing::debug!(job = %id, records = records.len(), replayed, "job stored");
         Ok(id)
     }
 
@@ -1175,7 +1239,7 @@ impl JobStore for PostgresJobStore {
             .map_err(backend("renewing the lease"))?;
         match row {
             Some(row) => job_from_row(&row),
-            None => Err(refusal(&conn, id, owner, now).await),
+            None => Err(refusal(&*conn, id, owner, now).await),
         }
     }
 
@@ -1255,62 +1319,63 @@ impl JobStore for PostgresJobStore {
             .transaction()
             .await
             .map_err(backend("starting a transaction"))?;
-        let job = lock_leased(&tx, id, owner, now).await?;
-        if indexes.len() > job.spec.options.batch_size as usize {
-            return Err(StoreError::Invalid(format!(
-                "a batch of {} records is larger than the job's batch size {}",
-                indexes.len(),
-                job.spec.options.batch_size
-            )));
-        }
-        let current = tx
-            .query_opt(
-                "SELECT batch FROM job_in_flight WHERE job_id = $1",
-                &[&id.0],
-            )
-            .await
-            .map_err(backend("reading the batch in flight"))?;
-        if let Some(row) = current {
-            let batch = count(&row, "batch")?;
-            return Err(StoreError::State {
-                id: id.clone(),
-                status: job.status.as_str(),
-                why: format!("batch {batch} is still in flight; commit it first"),
-            });
-        }
-        let open: HashSet<u64> = tx
-            .query(
-                "SELECT idx FROM job_records
+        let result = async {
+            let job = lock_leased(&tx, id, owner, now).await?;
+            if indexes.len() > job.spec.options.batch_size as usize {
+                return Err(StoreError::Invalid(format!(
+                    "a batch of {} records is larger than the job's batch size {}",
+                    indexes.len(),
+                    job.spec.options.batch_size
+                )));
+            }
+            let current = tx
+                .query_opt(
+                    "SELECT batch FROM job_in_flight WHERE job_id = $1",
+                    &[&id.0],
+                )
+                .await
+                .map_err(backend("reading the batch in flight"))?;
+            if let Some(row) = current {
+                let batch = count(&row, "batch")?;
+                return Err(StoreError::State {
+                    id: id.clone(),
+                    status: job.status.as_str(),
+                    why: format!("batch {batch} is still in flight; commit it first"),
+                });
+            }
+            let open: HashSet<u64> = tx
+                .query(
+                    "SELECT idx FROM job_records
                  WHERE job_id = $1 AND idx = ANY ($2) AND outcome IS NULL",
-                &[&id.0, &idx],
-            )
-            .await
-            .map_err(backend("reading the batch's records"))?
-            .iter()
-            .map(|row| count(row, "idx"))
-            .collect::<Result<_, _>>()?;
-        if let Some(bad) = indexes.iter().find(|i| !open.contains(i)) {
-            return Err(StoreError::Invalid(format!(
-                "record {bad} is not a record of job `{id}` without an outcome"
-            )));
-        }
-        let batch = job.batches + 1;
-        tx.execute(
+                    &[&id.0, &idx],
+                )
+                .await
+                .map_err(backend("reading the batch's records"))?
+                .iter()
+                .map(|row| count(row, "idx"))
+                .collect::<Result<_, _>>()?;
+            if let Some(bad) = indexes.iter().find(|i| !open.contains(i)) {
+                return Err(StoreError::Invalid(format!(
+                    "record {bad} is not a record of job `{id}` without an outcome"
+                )));
+            }
+            let batch = job.batches + 1;
+            tx.execute(
             "INSERT INTO job_in_flight (job_id, batch, indexes, began_at) VALUES ($1, $2, $3, $4)",
             &[&id.0, &to_i64("batch", batch)?, &idx, &now],
         )
         .await
         .map_err(backend("recording the batch in flight"))?;
-        tx.execute(
-            "UPDATE jobs SET updated_at = $2 WHERE id = $1",
-            &[&id.0, &now],
-        )
-        .await
-        .map_err(backend("updating the job"))?;
-        tx.commit()
+            tx.execute(
+                "UPDATE jobs SET updated_at = $2 WHERE id = $1",
+                &[&id.0, &now],
+            )
             .await
-            .map_err(backend("committing the batch in flight"))?;
-        Ok(batch)
+            .map_err(backend("updating the job"))?;
+            Ok::<_, StoreError>(batch)
+        }
+        .await;
+        settle(tx, result, "committing the batch in flight").await
     }
 
     async fn commit_batch(
@@ -1345,72 +1410,73 @@ impl JobStore for PostgresJobStore {
             .transaction()
             .await
             .map_err(backend("starting a transaction"))?;
-        let job = lock_leased(&tx, id, owner, now).await?;
-        let current = tx
-            .query_opt(
-                "SELECT batch, indexes FROM job_in_flight WHERE job_id = $1",
-                &[&id.0],
-            )
-            .await
-            .map_err(backend("reading the batch in flight"))?;
-        let Some(current) = current else {
-            return Err(StoreError::State {
-                id: id.clone(),
-                status: job.status.as_str(),
-                why: format!("batch {batch} is not in flight (no batch is)"),
-            });
-        };
-        let in_flight_batch = count(&current, "batch")?;
-        if in_flight_batch != batch {
-            return Err(StoreError::State {
-                id: id.clone(),
-                status: job.status.as_str(),
-                why: format!("batch {batch} is not in flight (batch {in_flight_batch} is)"),
-            });
-        }
-        let expected: Vec<i64> = col(&current, "indexes")?;
-        let mut missing: HashSet<i64> = expected.iter().copied().collect();
-        for (index, _) in &rows {
-            if !missing.remove(index) {
-                return Err(StoreError::Invalid(if expected.contains(index) {
-                    format!("record {index} has two outcomes")
-                } else {
-                    format!("record {index} is not in batch {batch}")
-                }));
+        let result = async {
+            let job = lock_leased(&tx, id, owner, now).await?;
+            let current = tx
+                .query_opt(
+                    "SELECT batch, indexes FROM job_in_flight WHERE job_id = $1",
+                    &[&id.0],
+                )
+                .await
+                .map_err(backend("reading the batch in flight"))?;
+            let Some(current) = current else {
+                return Err(StoreError::State {
+                    id: id.clone(),
+                    status: job.status.as_str(),
+                    why: format!("batch {batch} is not in flight (no batch is)"),
+                });
+            };
+            let in_flight_batch = count(&current, "batch")?;
+            if in_flight_batch != batch {
+                return Err(StoreError::State {
+                    id: id.clone(),
+                    status: job.status.as_str(),
+                    why: format!("batch {batch} is not in flight (batch {in_flight_batch} is)"),
+                });
             }
-        }
-        if let Some(index) = missing.iter().min() {
-            return Err(StoreError::Invalid(format!(
-                "record {index} of batch {batch} has no outcome ({} of {} missing)",
-                missing.len(),
-                expected.len()
-            )));
-        }
+            let expected: Vec<i64> = col(&current, "indexes")?;
+            let mut missing: HashSet<i64> = expected.iter().copied().collect();
+            for (index, _) in &rows {
+                if !missing.remove(index) {
+                    return Err(StoreError::Invalid(if expected.contains(index) {
+                        format!("record {index} has two outcomes")
+                    } else {
+                        format!("record {index} is not in batch {batch}")
+                    }));
+                }
+            }
+            if let Some(index) = missing.iter().min() {
+                return Err(StoreError::Invalid(format!(
+                    "record {index} of batch {batch} has no outcome ({} of {} missing)",
+                    missing.len(),
+                    expected.len()
+                )));
+            }
 
-        let idx: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
-        let json: Vec<&str> = rows.iter().map(|(_, o)| o.as_str()).collect();
-        let written = tx
-            .execute(
-                "UPDATE job_records r SET outcome = u.o, settled_at = $2
+            let idx: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
+            let json: Vec<&str> = rows.iter().map(|(_, o)| o.as_str()).collect();
+            let written = tx
+                .execute(
+                    "UPDATE job_records r SET outcome = u.o, settled_at = $2
                  FROM unnest($3::bigint[], $4::text[]) AS u(idx, o)
                  WHERE r.job_id = $1 AND r.idx = u.idx AND r.outcome IS NULL",
-                &[&id.0, &now, &idx, &json],
-            )
-            .await
-            .map_err(backend("recording the outcomes"))?;
-        if written != rows.len() as u64 {
-            return Err(StoreError::Backend(format!(
-                "batch {batch}: {written} of {} records could take an outcome",
-                rows.len()
-            )));
-        }
-        if !successes.is_empty() {
-            let ok_idx: Vec<i64> = successes.iter().map(|(i, _)| *i).collect();
-            let ok_json: Vec<&str> = successes.iter().map(|(_, o)| o.as_str()).collect();
-            // The first success of a key is what a replay gets; a key bound to another
-            // payload keeps its binding.
-            tx.execute(
-                "INSERT INTO idempotency_ledger AS l
+                    &[&id.0, &now, &idx, &json],
+                )
+                .await
+                .map_err(backend("recording the outcomes"))?;
+            if written != rows.len() as u64 {
+                return Err(StoreError::Backend(format!(
+                    "batch {batch}: {written} of {} records could take an outcome",
+                    rows.len()
+                )));
+            }
+            if !successes.is_empty() {
+                let ok_idx: Vec<i64> = successes.iter().map(|(i, _)| *i).collect();
+                let ok_json: Vec<&str> = successes.iter().map(|(_, o)| o.as_str()).collect();
+                // The first success of a key is what a replay gets; a key bound to another
+                // payload keeps its binding.
+                tx.execute(
+                    "INSERT INTO idempotency_ledger AS l
                      (connection, entity, op, idempotency_key, payload_sha256, outcome, job_id,
                       idx, created_at)
                  SELECT $1, $2, $3, r.idempotency_key, r.payload_sha256, u.o, r.job_id, r.idx, $5
@@ -1421,39 +1487,40 @@ impl JobStore for PostgresJobStore {
                  ON CONFLICT (connection, entity, op, idempotency_key) DO UPDATE
                  SET outcome = EXCLUDED.outcome
                  WHERE l.outcome IS NULL AND l.payload_sha256 = EXCLUDED.payload_sha256",
-                &[
-                    &job.spec.connection,
-                    &job.spec.entity,
-                    &ledger_op(&job.spec.op),
-                    &id.0,
-                    &now,
-                    &ok_idx,
-                    &ok_json,
-                ],
-            )
-            .await
-            .map_err(backend("recording successes in the idempotency ledger"))?;
-        }
-        tx.execute("DELETE FROM job_in_flight WHERE job_id = $1", &[&id.0])
-            .await
-            .map_err(backend("clearing the batch in flight"))?;
-        let row = tx
-            .query_one(
-                concat!(
-                    "UPDATE jobs
+                    &[
+                        &job.spec.connection,
+                        &job.spec.entity,
+                        &ledger_op(&job.spec.op),
+                        &id.0,
+                        &now,
+                        &ok_idx,
+                        &ok_json,
+                    ],
+                )
+                .await
+                .map_err(backend("recording successes in the idempotency ledger"))?;
+            }
+            tx.execute("DELETE FROM job_in_flight WHERE job_id = $1", &[&id.0])
+                .await
+                .map_err(backend("clearing the batch in flight"))?;
+            let row = tx
+                .query_one(
+                    concat!(
+                        "UPDATE jobs
                      SET done = done + $2, failed = failed + $3, batches = batches + 1,
                          updated_at = $4
                      WHERE id = $1
                      RETURNING ",
-                    job_columns!()
-                ),
-                &[&id.0, &to_i64("count", rows.len() as u64)?, &failed, &now],
-            )
-            .await
-            .map_err(backend("updating the job's progress"))?;
-        let job = job_from_row(&row)?;
-        tx.commit().await.map_err(backend("committing the batch"))?;
-        Ok(job)
+                        job_columns!()
+                    ),
+                    &[&id.0, &to_i64("count", rows.len() as u64)?, &failed, &now],
+                )
+                .await
+                .map_err(backend("updating the job's progress"))?;
+            job_from_row(&row)
+        }
+        .await;
+        settle(tx, result, "committing the batch").await
     }
 
     async fn finish(
@@ -1481,6 +1548,7 @@ impl JobStore for PostgresJobStore {
             .transaction()
             .await
             .map_err(backend("starting a transaction"))?;
+        let result = async {
         let job = lock_leased(&tx, id, owner, now).await?;
         let current = tx
             .query_opt(
@@ -1528,10 +1596,10 @@ impl JobStore for PostgresJobStore {
             )
             .await
             .map_err(backend("finishing the job"))?;
-        let job = job_from_row(&row)?;
-        tx.commit()
-            .await
-            .map_err(backend("committing the job's end"))?;
+        job_from_row(&row)
+        }
+        .await;
+        let job = settle(tx, result, "committing the job's end").await?;
         tracing::debug!(job = %id, status = status.as_str(), "job finished");
         Ok(job)
     }
@@ -1542,48 +1610,49 @@ impl JobStore for PostgresJobStore {
             .transaction()
             .await
             .map_err(backend("starting a transaction"))?;
-        let job = lock_job(&tx, id).await?;
-        match job.status {
-            status if status.is_final() => return Ok(false),
-            JobStatus::Queued => {
-                let skipped = outcome_json(&RecordOutcome::Skipped {
-                    reason: "the job was cancelled before it started".to_owned(),
-                })?;
-                tx.execute(
-                    "UPDATE job_records SET outcome = $2, settled_at = $3
+        let result = async {
+            let job = lock_job(&tx, id).await?;
+            match job.status {
+                status if status.is_final() => return Ok(false),
+                JobStatus::Queued => {
+                    let skipped = outcome_json(&RecordOutcome::Skipped {
+                        reason: "the job was cancelled before it started".to_owned(),
+                    })?;
+                    tx.execute(
+                        "UPDATE job_records SET outcome = $2, settled_at = $3
                      WHERE job_id = $1 AND outcome IS NULL",
-                    &[&id.0, &skipped, &now],
-                )
-                .await
-                .map_err(backend("skipping the job's records"))?;
-                tx.execute(
-                    "UPDATE jobs
+                        &[&id.0, &skipped, &now],
+                    )
+                    .await
+                    .map_err(backend("skipping the job's records"))?;
+                    tx.execute(
+                        "UPDATE jobs
                      SET status = 'cancelled', cancel_requested = true, done = total,
                          updated_at = $2
                      WHERE id = $1",
-                    &[&id.0, &now],
-                )
-                .await
-                .map_err(backend("cancelling the job"))?;
+                        &[&id.0, &now],
+                    )
+                    .await
+                    .map_err(backend("cancelling the job"))?;
+                }
+                _ => {
+                    tx.execute(
+                        "UPDATE jobs SET cancel_requested = true, updated_at = $2 WHERE id = $1",
+                        &[&id.0, &now],
+                    )
+                    .await
+                    .map_err(backend("requesting the cancel"))?;
+                }
             }
-            _ => {
-                tx.execute(
-                    "UPDATE jobs SET cancel_requested = true, updated_at = $2 WHERE id = $1",
-                    &[&id.0, &now],
-                )
-                .await
-                .map_err(backend("requesting the cancel"))?;
-            }
+            Ok::<_, StoreError>(true)
         }
-        tx.commit()
-            .await
-            .map_err(backend("committing the cancel"))?;
-        Ok(true)
+        .await;
+        settle(tx, result, "committing the cancel").await
     }
 
     async fn job(&self, id: &JobId) -> Result<Option<JobInfo>, StoreError> {
         let conn = self.pool.get().await?;
-        read_job(&conn, id).await
+        read_job(&*conn, id).await
     }
 
     async fn jobs(&self, limit: u32) -> Result<Vec<JobInfo>, StoreError> {

@@ -907,6 +907,269 @@ async fn an_expired_lease_passes_the_job_to_another_replica_and_refuses_the_old_
     db.done().await;
 }
 
+/// A TCP relay on 127.0.0.1 between one store and the test server that can hold back what a
+/// session sends from its next `ROLLBACK` on: the server then sees that transaction open, with
+/// its row locks, for as long as the test likes. The frontend protocol is framed, so the relay
+/// reads whole messages: the untyped start-up message (after any SSL or GSS request), then
+/// `type, length, body` messages; a simple query (`Q`) reading `ROLLBACK` waits while the gate
+/// is closed, and every later message of that session waits behind it.
+struct RollbackGate {
+    addr: std::net::SocketAddr,
+    closed: tokio::sync::watch::Sender<bool>,
+    held: tokio::sync::watch::Sender<usize>,
+}
+
+impl RollbackGate {
+    /// A relay to the server of `url`, open.
+    async fn start(url: &str) -> RollbackGate {
+        let config: tokio_postgres::Config = url.parse().expect("the test database URL parses");
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            other => panic!("the rollback gate needs a TCP server address, not {other:?}"),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let upstream = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .expect("resolve the test server")
+            .next()
+            .expect("the test server has an address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (closed, _) = tokio::sync::watch::channel(false);
+        let (held, _) = tokio::sync::watch::channel(0usize);
+        let (closed_tx, held_tx) = (closed.clone(), held.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                tokio::spawn(relay(
+                    client,
+                    server,
+                    closed_tx.subscribe(),
+                    held_tx.clone(),
+                ));
+            }
+        });
+        RollbackGate { addr, closed, held }
+    }
+
+    /// A connection string for the relay, with the rest of `url`'s settings.
+    fn url(&self, url: &str) -> String {
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        let mut out = format!(
+            "host={} port={} sslmode=disable",
+            self.addr.ip(),
+            self.addr.port()
+        );
+        let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+        if let Some(user) = config.get_user() {
+            out.push_str(&format!(" user={}", quote(user)));
+        }
+        if let Some(password) = config.get_password() {
+            out.push_str(&format!(
+                " password={}",
+                quote(&String::from_utf8_lossy(password))
+            ));
+        }
+        if let Some(db) = config.get_dbname() {
+            out.push_str(&format!(" dbname={}", quote(db)));
+        }
+        out
+    }
+
+    /// From now on, a `ROLLBACK` waits (with what follows it) until [`RollbackGate::open`].
+    fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Lets every held message through, in order.
+    fn open(&self) {
+        self.closed.send_replace(false);
+    }
+
+    /// Waits until a session's `ROLLBACK` is being held.
+    async fn holding(&self) {
+        let mut held = self.held.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), held.wait_for(|n| *n > 0))
+            .await
+            .expect("a ROLLBACK reached the gate")
+            .unwrap();
+    }
+}
+
+/// Copies one session: the server's answers as they come, the store's messages one by one,
+/// each `ROLLBACK` waiting while the gate is closed.
+async fn relay(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    mut closed: tokio::sync::watch::Receiver<bool>,
+    held: tokio::sync::watch::Sender<usize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+    });
+    // The start-up message has no type byte; an SSL or GSS request comes before it.
+    loop {
+        let mut head = [0u8; 8];
+        if from_client.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let code = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        let mut rest = vec![0u8; len.saturating_sub(8)];
+        if from_client.read_exact(&mut rest).await.is_err()
+            || to_server.write_all(&head).await.is_err()
+            || to_server.write_all(&rest).await.is_err()
+        {
+            return;
+        }
+        // 80877103: SSLRequest; 80877104: GSSENCRequest.
+        if code != 80_877_103 && code != 80_877_104 {
+            break;
+        }
+    }
+    loop {
+        let mut head = [0u8; 5];
+        if from_client.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len.saturating_sub(4)];
+        if from_client.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        if head[0] == b'Q' && body.starts_with(b"ROLLBACK") && *closed.borrow_and_update() {
+            held.send_modify(|n| *n += 1);
+            if closed.wait_for(|closed| !*closed).await.is_err() {
+                return;
+            }
+        }
+        if to_server.write_all(&head).await.is_err() || to_server.write_all(&body).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The race behind a once-in-a-while failure of the takeover above, made certain: the old
+/// holder's refused write returns while its transaction is still open on the server (here its
+/// ROLLBACK is held back; in the wild it is merely still on its way). The claim that follows
+/// must take the job all the same: a runner whose lease ran out holds no lock on the job.
+#[tokio::test]
+async fn a_refused_write_of_an_expired_holder_never_hides_the_job_from_a_takeover() {
+    let Some(db) = TestDb::new("refused_write_lock").await else {
+        return;
+    };
+    let gate = RollbackGate::start(&db.url).await;
+    let a = db.store_at(&gate.url(&db.url)).await;
+    let b = db.store().await;
+    let id = a
+        .create_job(&spec("po", 4), &records("po", 6), at(0))
+        .await
+        .unwrap();
+    a.claim("replica-a", LEASE, at(0)).await.unwrap().unwrap();
+    let batch = a.pending(&id, 4).await.unwrap();
+    a.begin_batch(&id, "replica-a", &indexes(&batch), at(1))
+        .await
+        .unwrap();
+
+    // A comes back after its lease ran out; its transaction stays open on the server.
+    gate.close();
+    let outcomes: Vec<_> = batch
+        .iter()
+        .map(|r| (r.index, created(&format!("SYS-{}", r.index))))
+        .collect();
+    let (job, late) = (id.clone(), outcomes.clone());
+    let refused = tokio::spawn(async move {
+        let result = a.commit_batch(&job, "replica-a", 1, &late, at(31)).await;
+        (a, result)
+    });
+    gate.holding().await;
+
+    let taken = tokio::time::timeout(Duration::from_secs(10), b.claim("replica-b", LEASE, at(31)))
+        .await
+        .expect("a claim never waits")
+        .unwrap()
+        .expect("the expired job is claimable while the old holder's refused write is open");
+    assert_eq!(taken.id, id);
+    assert_eq!(taken.lease_owner.as_deref(), Some("replica-b"));
+
+    gate.open();
+    let (a, result) = refused.await.unwrap();
+    assert!(
+        matches!(result, Err(StoreError::LeaseLost(ref j)) if *j == id),
+        "{result:?}"
+    );
+    let job = b.job(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.done, job.batches),
+        (0, 0),
+        "the refused write changed nothing"
+    );
+    assert_eq!(job.lease_owner.as_deref(), Some("replica-b"));
+    assert_eq!(b.in_flight(&id).await.unwrap().unwrap().batch, 1);
+    // A's connection is usable again and A is still refused.
+    assert!(matches!(
+        a.renew(&id, "replica-a", LEASE, at(32)).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    db.done().await;
+}
+
+/// A write of the lease holder that fails after it locked the job (here: a batch without
+/// its outcomes) rolls its transaction back, and waits for the server to confirm, before it
+/// returns: no lock of a finished call is left for another replica to trip over.
+#[tokio::test]
+async fn a_failed_write_rolls_back_before_it_returns() {
+    let Some(db) = TestDb::new("failed_write_rollback").await else {
+        return;
+    };
+    let gate = RollbackGate::start(&db.url).await;
+    let a = db.store_at(&gate.url(&db.url)).await;
+    let b = db.store().await;
+    let id = a
+        .create_job(&spec("po", 4), &records("po", 6), at(0))
+        .await
+        .unwrap();
+    a.claim("replica-a", LEASE, at(0)).await.unwrap().unwrap();
+    let batch = a.pending(&id, 4).await.unwrap();
+    a.begin_batch(&id, "replica-a", &indexes(&batch), at(1))
+        .await
+        .unwrap();
+
+    gate.close();
+    let job = id.clone();
+    let mut failing = tokio::spawn(async move {
+        let result = a.commit_batch(&job, "replica-a", 1, &[], at(29)).await;
+        (a, result)
+    });
+    gate.holding().await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut failing)
+            .await
+            .is_err(),
+        "the call returned while its transaction was still open on the server"
+    );
+    gate.open();
+    let (a, result) = failing.await.unwrap();
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+
+    // Past A's lease, B takes the job at once: nothing of A's call holds it.
+    let taken = b
+        .claim("replica-b", LEASE, at(31))
+        .await
+        .unwrap()
+        .expect("claimable after A's lease");
+    assert_eq!(taken.id, id);
+    assert_eq!((taken.done, taken.batches), (0, 0));
+    assert!(matches!(
+        a.renew(&id, "replica-a", LEASE, at(31)).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    db.done().await;
+}
+
 #[tokio::test]
 async fn a_batch_in_flight_survives_a_reconnect_and_dropped_connections() {
     let Some(db) = TestDb::new("in_flight_reconnect").await else {
