@@ -294,7 +294,7 @@ const OUTSIDE_GLOBAL_UNICAST: Entry = v6(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Special {
     /// The entry the address (or the IPv4 address it embeds) falls in.
-    pub entry: Entry,
+    pub entry: &'static Entry,
     /// How the IPv4 address was found inside an IPv6 one, and the address itself.
     pub embedded: Option<(Embedding, Ipv4Addr)>,
 }
@@ -318,22 +318,20 @@ pub fn classify(ip: IpAddr) -> Option<Special> {
     }
 }
 
-fn classify_v4(ip: Ipv4Addr) -> Option<Entry> {
-    IPV4.iter()
-        .find(|e| e.prefix.contains(IpAddr::V4(ip)))
-        .copied()
+fn classify_v4(ip: Ipv4Addr) -> Option<&'static Entry> {
+    IPV4.iter().find(|e| e.prefix.contains(IpAddr::V4(ip)))
 }
 
 fn classify_v6(ip: Ipv6Addr) -> Option<Special> {
     let addr = IpAddr::V6(ip);
-    let plain = |entry: Entry| {
+    let plain = |entry: &'static Entry| {
         Some(Special {
             entry,
             embedded: None,
         })
     };
     if let Some(entry) = IPV6.iter().find(|e| e.prefix.contains(addr)) {
-        return plain(*entry);
+        return plain(entry);
     }
     let bits = u128::from(ip);
     let low32 = Ipv4Addr::from((bits & 0xffff_ffff) as u32);
@@ -352,7 +350,7 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Special> {
     }
     if COMPATIBLE.prefix.contains(addr) {
         // Deprecated: refused even when the embedded address is public.
-        return embedded(Embedding::Compatible, low32).or(plain(COMPATIBLE));
+        return embedded(Embedding::Compatible, low32).or(plain(&COMPATIBLE));
     }
     if SIX_TO_FOUR.prefix.contains(addr) {
         let v4 = Ipv4Addr::from(((bits >> 80) & 0xffff_ffff) as u32);
@@ -368,10 +366,10 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Special> {
         .iter()
         .find(|e| e.prefix.contains(addr))
     {
-        return plain(*entry);
+        return plain(entry);
     }
     if !GLOBAL_UNICAST.contains(addr) {
-        return plain(OUTSIDE_GLOBAL_UNICAST);
+        return plain(&OUTSIDE_GLOBAL_UNICAST);
     }
     None
 }
@@ -429,6 +427,19 @@ mod tests {
 
     use super::*;
 
+    /// (inside, first, last, kind, just below, just above)
+    type EdgeCase = (
+        &'static str,
+        &'static str,
+        &'static str,
+        RangeKind,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
+    /// (address, the embedded address's form, the address and its kind)
+    type EmbeddedCase = (&'static str, Option<(Embedding, &'static str, RangeKind)>);
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -442,7 +453,7 @@ mod tests {
     #[test]
     fn every_ipv4_entry_with_its_edges_and_neighbours() {
         #[rustfmt::skip]
-        let table: &[(&str, &str, &str, RangeKind, Option<&str>, Option<&str>)] = &[
+        let table: &[EdgeCase] = &[
             // (inside, first, last, kind, just below, just above)
             ("0.1.2.3", "0.0.0.0", "0.255.255.255", ThisNetwork, None, Some("1.0.0.0")),
             ("10.20.30.40", "10.0.0.0", "10.255.255.255", PrivateNetwork, Some("9.255.255.255"), Some("11.0.0.0")),
@@ -494,7 +505,7 @@ mod tests {
     #[test]
     fn every_ipv6_entry_with_its_edges_and_neighbours() {
         #[rustfmt::skip]
-        let table: &[(&str, &str, &str, RangeKind, Option<&str>, Option<&str>)] = &[
+        let table: &[EdgeCase] = &[
             ("::", "::", "::", ThisNetwork, None, None),
             ("::1", "::1", "::1", Loopback, None, None),
             ("64:ff9b:1:2::3", "64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", ProtocolAssignment, None, None),
@@ -552,7 +563,7 @@ mod tests {
 
     #[test]
     fn embedded_ipv4_addresses_are_classified_as_ipv4() {
-        let cases: &[(&str, Option<(Embedding, &str, RangeKind)>)] = &[
+        let cases: &[EmbeddedCase] = &[
             (
                 "::ffff:127.0.0.1",
                 Some((Embedding::Mapped, "127.0.0.1", Loopback)),
