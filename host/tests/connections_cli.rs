@@ -668,7 +668,7 @@ fn bad_input_is_refused_clearly_and_stores_nothing() {
                 "-",
             ],
             Some(token_json(TOKEN)),
-            "private, loopback or link-local",
+            "private, loopback or shared address",
         ),
         (
             vec![

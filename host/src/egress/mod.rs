@@ -19,6 +19,8 @@ use secrecy::SecretString;
 use url::Url;
 
 mod auth;
+mod paths;
+pub mod ranges;
 
 pub use auth::RefreshTokenStore;
 
@@ -82,8 +84,9 @@ impl std::fmt::Debug for Credential {
 pub struct EgressConfig {
     /// The connection's base URL; requests are relative to it and may not leave its origin.
     pub base_url: Url,
-    /// Whether the base URL may point at loopback, private or link-local addresses (an
-    /// on-premises system, or a local simulator). Off by default.
+    /// Whether the base URL may point at loopback, private-network or shared addresses (an
+    /// on-premises system, or a local simulator). Off by default. Link-local and the other
+    /// special-purpose ranges stay refused either way ([`ranges`]).
     pub allow_private_network: bool,
     /// Time for one request, connection and body included.
     pub timeout: Duration,
@@ -122,11 +125,16 @@ pub enum EgressError {
     /// The base URL is not usable (scheme, host, credentials in it).
     #[error("base URL refused: {0}")]
     BaseUrl(String),
-    /// The base URL points at a private address and the connection is not marked as such.
+    /// The base URL points at a loopback, private-network or shared address and the
+    /// connection is not marked as on-premises.
     #[error(
-        "base URL points at a private, loopback or link-local address ({0}); set `allow_private_network` on the connection to allow it"
+        "base URL points at a private, loopback or shared address: {0}; set `allow_private_network` on the connection to allow it"
     )]
-    PrivateAddress(IpAddr),
+    PrivateAddress(ranges::Denial),
+    /// The base URL points at an address no connection may reach (link-local, documentation,
+    /// benchmarking, multicast, reserved, …), whatever its settings.
+    #[error("base URL points at an address that is never reachable: {0}")]
+    SpecialAddress(ranges::Denial),
     /// The credential does not fit the adapter's auth scheme.
     #[error("the credential does not fit the auth scheme: {0}")]
     Credential(String),
@@ -186,30 +194,11 @@ const FORBIDDEN_HEADERS: &[&str] = &[
 
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
-/// Whether an address is not on the public internet.
+/// Whether an address is not on the public internet: it falls in an entry of the IANA
+/// special-purpose registries, directly or as an IPv4 address embedded in IPv6 (see
+/// [`ranges`]).
 pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 0
-                // 100.64.0.0/10 carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
-        }
-    }
+    ranges::classify(ip).is_some()
 }
 
 impl Egress {
@@ -313,6 +302,7 @@ impl Egress {
         let refuse = |why: &str| {
             HttpError::ForbiddenDestination(format!("`{}`: {why}", truncate(path, 200)))
         };
+        paths::check(path).map_err(|why| refuse(&why))?;
         if path.starts_with("https://") || path.starts_with("http://") {
             let url = Url::parse(path)
                 .map_err(|e| HttpError::InvalidRequest(format!("not a URL: {e}")))?;
@@ -552,58 +542,112 @@ impl Upstream for Egress {
     }
 }
 
-/// Refuses a URL whose host is an IP literal (in any encoding the URL parser accepts) on a
-/// private network, unless allowed.
+/// Refuses a URL whose host is an IP literal (in any encoding the URL parser accepts) or a
+/// `localhost` name that the address policy refuses; other names are checked on every
+/// resolution by [`PolicyResolver`].
 fn check_host(url: &Url, allow_private_network: bool) -> Result<(), EgressError> {
     let ip = match url.host() {
         Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
         Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+        Some(url::Host::Domain(d)) if is_localhost_name(d) => {
             Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
         }
         Some(url::Host::Domain(_)) => None,
         None => return Err(EgressError::BaseUrl(format!("`{url}` has no host"))),
     };
-    if let Some(ip) = ip
-        && is_private(ip)
-        && !allow_private_network
-    {
-        return Err(EgressError::PrivateAddress(ip));
+    match ip.map(|ip| ranges::check(ip, allow_private_network)) {
+        Some(Err(denial)) if denial.opt_in() => Err(EgressError::PrivateAddress(denial)),
+        Some(Err(denial)) => Err(EgressError::SpecialAddress(denial)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
-/// A name that resolved only to addresses the policy refuses.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "`{0}` resolves only to private, loopback or link-local addresses; set `allow_private_network` on the connection to allow it"
-)]
-struct PrivateResolution(String);
+/// `localhost`, `localhost.` and names under it, which resolve to loopback (RFC 6761).
+fn is_localhost_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
 
-/// DNS resolution under the egress policy: private addresses are dropped unless allowed.
-struct PolicyResolver {
+/// A name that resolved only to addresses the policy refuses; names the first refusal.
+#[derive(Debug)]
+struct PrivateResolution {
+    name: String,
+    denial: ranges::Denial,
+}
+
+impl std::fmt::Display for PrivateResolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` resolves only to refused addresses ({})",
+            self.name, self.denial
+        )?;
+        if self.denial.opt_in() {
+            f.write_str("; set `allow_private_network` on the connection to allow it")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PrivateResolution {}
+
+/// DNS resolution under the egress policy: every resolved address is checked like an IP
+/// literal, and refused addresses are dropped; a name left with none is refused.
+pub(crate) struct PolicyResolver {
     allow_private_network: bool,
+}
+
+impl PolicyResolver {
+    /// The policy on the addresses a name resolved to: those allowed, in order, or the
+    /// refusal when none is.
+    fn allowed(
+        &self,
+        name: &str,
+        resolved: impl IntoIterator<Item = SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, PrivateResolution> {
+        let mut allowed = Vec::new();
+        let mut first_denial = None;
+        for addr in resolved {
+            match ranges::check(addr.ip(), self.allow_private_network) {
+                Ok(()) => allowed.push(addr),
+                Err(denial) => {
+                    first_denial.get_or_insert(denial);
+                }
+            }
+        }
+        match first_denial {
+            Some(denial) if allowed.is_empty() => Err(PrivateResolution {
+                name: truncate(name, 253).to_owned(),
+                denial,
+            }),
+            _ => Ok(allowed),
+        }
+    }
 }
 
 impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow_private_network;
+        let policy = PolicyResolver {
+            allow_private_network: self.allow_private_network,
+        };
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let resolved: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|a| allow || !is_private(a.ip()))
-                .collect();
-            if allowed.is_empty() {
-                return Err(
-                    Box::new(PrivateResolution(host)) as Box<dyn std::error::Error + Send + Sync>
-                );
-            }
+            let allowed = policy
+                .allowed(&host, resolved)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// The DNS resolver of the egress policy, for the host's other HTTP clients (webhook
+/// deliveries): the same checks as a connection's, with or without the opt-in.
+pub(crate) fn policy_resolver(allow_private_network: bool) -> Arc<PolicyResolver> {
+    Arc::new(PolicyResolver {
+        allow_private_network,
+    })
 }
 
 /// Maps a client error without its URL (which may carry a query-string credential).
@@ -768,23 +812,101 @@ mod tests {
     fn private_addresses_need_opt_in() {
         for base in [
             "http://127.0.0.1/",
-            "http://169.254.169.254/",
             "http://[::1]/",
             "http://10.0.0.1/",
+            "http://100.64.0.1/",
+            "http://[fd00::1]/",
             "http://localhost/",
+            "http://LocalHost./",
+            "http://api.localhost/",
             "http://[::ffff:127.0.0.1]/",
             "http://2130706433/",
             "http://0x7f.1/",
         ] {
             let config = EgressConfig::new(Url::parse(base).unwrap());
-            let result = Egress::new(config, AuthScheme::None, Credential::None);
+            match Egress::new(config, AuthScheme::None, Credential::None) {
+                Err(e @ EgressError::PrivateAddress(_)) => {
+                    assert!(e.to_string().contains("allow_private_network"), "{e}")
+                }
+                other => panic!("{base}: {other:?}"),
+            }
+            // The denial twin: with the opt-in the same base URL is accepted.
+            let mut config = EgressConfig::new(Url::parse(base).unwrap());
+            config.allow_private_network = true;
             assert!(
-                matches!(result, Err(EgressError::PrivateAddress(_))),
+                Egress::new(config, AuthScheme::None, Credential::None).is_ok(),
                 "{base}"
             );
         }
         let config = EgressConfig::new(Url::parse("https://api.getmaintainx.com/v1").unwrap());
         assert!(Egress::new(config, AuthScheme::None, Credential::None).is_ok());
+    }
+
+    #[test]
+    fn special_addresses_are_refused_even_with_the_opt_in() {
+        for (base, range) in [
+            ("http://169.254.169.254/", "Link Local"),
+            ("http://[fe80::a9fe:a9fe]/", "Link-Local Unicast"),
+            ("http://[::ffff:169.254.169.254]/", "Link Local"),
+            ("http://[64:ff9b::a9fe:a9fe]/", "Link Local"),
+            ("http://[2002:a9fe:a9fe::1]/", "Link Local"),
+            ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "Loopback"),
+            ("http://[::7f00:1]/", "Loopback"),
+            ("http://0.0.0.0/", "This host on this network"),
+            ("http://192.0.2.10/", "TEST-NET-1"),
+            ("http://198.18.0.1/", "Benchmarking"),
+            ("http://224.0.0.251/", "Multicast"),
+            ("http://240.0.0.1/", "Reserved"),
+            ("http://255.255.255.255/", "Limited Broadcast"),
+            ("http://[2001:db8::1]/", "Documentation"),
+            ("http://[ff02::1]/", "Multicast"),
+            ("http://[100::1]/", "Discard-Only"),
+        ] {
+            for allow in [false, true] {
+                let mut config = EgressConfig::new(Url::parse(base).unwrap());
+                config.allow_private_network = allow;
+                match Egress::new(config, AuthScheme::None, Credential::None) {
+                    Err(e @ EgressError::SpecialAddress(_)) => {
+                        let text = e.to_string();
+                        assert!(text.contains(range), "{base}: {text}");
+                        assert!(!text.contains("allow_private_network"), "{text}");
+                    }
+                    other => panic!("{base} (allow {allow}): {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_path_forms_are_refused_before_anything_is_sent() {
+        let e = egress("http://127.0.0.1:9/sap/opu/odata/sap");
+        for path in [
+            "/API/x%2F..%2F..%2Fadmin",
+            "/API/%2e%2e/admin",
+            "/API/.%2E/admin",
+            "/API/%5C..%5Cadmin",
+            "/API/..;/admin",
+            "/API;sap-client=200/x",
+            "/API/x%252F..%252Fadmin",
+            "/API/Set('a%2F..%2F..%2Fadmin')",
+        ] {
+            match e.resolve(path) {
+                Err(HttpError::ForbiddenDestination(why)) => {
+                    assert!(
+                        why.contains("outside") || why.contains("dot segment"),
+                        "{why}"
+                    )
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        // An SAP key literal with an encoded `/` stays as the adapter wrote it.
+        assert_eq!(
+            e.resolve("/API_FUNCTIONALLOCATION/FunctionalLocation('1010-SP%2FA%20B')")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/sap/opu/odata/sap/API_FUNCTIONALLOCATION/FunctionalLocation('1010-SP%2FA%20B')"
+        );
     }
 
     #[test]
@@ -831,6 +953,15 @@ mod tests {
             Credential::None,
             &["http://169.254.169.254".to_owned()],
         );
+        assert!(matches!(result, Err(EgressError::SpecialAddress(_))));
+        let mut config = EgressConfig::new(Url::parse("https://api.example.com/v1").unwrap());
+        config.granted_origins = vec![Url::parse("http://10.1.2.3").unwrap()];
+        let result = Egress::with_declared_origins(
+            config,
+            AuthScheme::None,
+            Credential::None,
+            &["http://10.1.2.3".to_owned()],
+        );
         assert!(matches!(result, Err(EgressError::PrivateAddress(_))));
     }
 
@@ -853,6 +984,62 @@ mod tests {
         let name = reqwest::dns::Name::from_str("localhost").unwrap();
         let addrs: Vec<SocketAddr> = open.resolve(name).await.unwrap().collect();
         assert!(addrs.iter().any(|a| a.ip().is_loopback()));
+    }
+
+    /// The resolver's check on given addresses (nothing is resolved or connected to).
+    #[test]
+    fn every_resolved_address_is_checked() {
+        let sock = |s: &str| SocketAddr::new(s.parse().unwrap(), 443);
+        let strict = PolicyResolver {
+            allow_private_network: false,
+        };
+        let open = PolicyResolver {
+            allow_private_network: true,
+        };
+        // A name rebound to the metadata service, in every spelling, is refused either way.
+        for metadata in [
+            "169.254.169.254",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "fe80::a9fe:a9fe",
+            "2002:a9fe:a9fe::",
+        ] {
+            for policy in [&strict, &open] {
+                let err = policy
+                    .allowed("rebind.example.com", [sock(metadata)])
+                    .unwrap_err();
+                let text = err.to_string();
+                assert!(text.contains("ink"), "{text}");
+                assert!(!text.contains("allow_private_network"), "{text}");
+            }
+        }
+        // Private answers are dropped unless opted in; public ones are kept, in order.
+        let mixed = [sock("10.0.0.5"), sock("93.184.215.14"), sock("::1")];
+        assert_eq!(
+            strict.allowed("mixed.example.com", mixed).unwrap(),
+            vec![sock("93.184.215.14")]
+        );
+        assert_eq!(open.allowed("mixed.example.com", mixed).unwrap(), mixed);
+        let err = strict
+            .allowed(
+                "onprem.example.com",
+                [sock("192.168.1.10"), sock("fd00::1")],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("allow_private_network"), "{err}");
+        assert!(err.to_string().contains("192.168.0.0/16"), "{err}");
+        assert_eq!(
+            open.allowed("onprem.example.com", [sock("192.168.1.10")])
+                .unwrap(),
+            vec![sock("192.168.1.10")]
+        );
+        // Documentation and reserved answers never pass.
+        for never in ["203.0.113.9", "2001:db8::1", "240.0.0.1", "0.0.0.0"] {
+            assert!(
+                open.allowed("x.example.com", [sock(never)]).is_err(),
+                "{never}"
+            );
+        }
     }
 
     #[test]

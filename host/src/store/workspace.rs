@@ -847,9 +847,12 @@ impl Workspace {
             }
             .into());
         }
-        // Checked here too: the URL rules of the dispatcher's endpoints.
+        // Checked here too: the URL rules of the dispatcher's endpoints. The record has no
+        // private-network flag yet, so an operator's endpoint may be on loopback or a
+        // private network; addresses no endpoint may use (link-local, documentation, …)
+        // are refused.
         let placeholder = generate_webhook_secret();
-        Endpoint::new(id, url, EndpointSecret::new(placeholder)?)?;
+        Endpoint::on_private_network(id, url, EndpointSecret::new(placeholder)?)?;
 
         if !record.vault.writable() {
             if secret.is_some() {
@@ -925,7 +928,8 @@ impl Workspace {
                     .vault(record.vault, std::slice::from_ref(&record.secret_id), false)
                     .await?;
                 let secret = endpoint_secret(&*vault, &record.secret_id).await?;
-                let mut endpoint = Endpoint::new(record.id.clone(), record.url.clone(), secret)?;
+                let mut endpoint =
+                    Endpoint::on_private_network(record.id.clone(), record.url.clone(), secret)?;
                 if let Some(t) = &record.tenant {
                     endpoint = endpoint.for_tenant(t.clone());
                 }

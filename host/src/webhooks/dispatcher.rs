@@ -74,30 +74,38 @@ pub struct DeliveryReport {
 pub struct Dispatcher {
     outbox: Outbox,
     endpoints: EndpointRegistry,
+    /// For endpoints on the public internet: every resolved address is checked.
     client: reqwest::Client,
+    /// For endpoints added with the private-network opt-in.
+    private_client: reqwest::Client,
     config: DispatcherConfig,
 }
 
 impl Dispatcher {
     /// A dispatcher for `outbox`'s messages to `endpoints`. Its HTTP client follows no
-    /// redirects, uses no proxy and times every request out.
+    /// redirects, uses no proxy, times every request out and resolves names under the
+    /// egress address policy (with the opt-in only for endpoints added with it).
     pub fn new(
         outbox: Outbox,
         endpoints: EndpointRegistry,
         config: DispatcherConfig,
     ) -> Result<Dispatcher, WebhookError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("plantwire-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(WebhookError::Client)?;
+        let client = |allow_private_network: bool| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(crate::egress::policy_resolver(allow_private_network))
+                .timeout(config.request_timeout)
+                .connect_timeout(config.connect_timeout)
+                .user_agent(concat!("plantwire-webhooks/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(WebhookError::Client)
+        };
         Ok(Dispatcher {
             outbox,
             endpoints,
-            client,
+            client: client(false)?,
+            private_client: client(true)?,
             config,
         })
     }
@@ -123,7 +131,10 @@ impl Dispatcher {
                 break;
             };
             let endpoint = self.endpoints.get(&message.endpoint_id).cloned();
-            let client = self.client.clone();
+            let client = match &endpoint {
+                Some(e) if e.allows_private_network() => self.private_client.clone(),
+                _ => self.client.clone(),
+            };
             attempts.spawn(async move {
                 let outcome = attempt(&client, endpoint.as_ref(), &message, now).await;
                 drop(permit);

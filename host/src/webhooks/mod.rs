@@ -65,6 +65,15 @@ pub enum WebhookError {
         /// The endpoint's id.
         endpoint_id: String,
     },
+    /// An endpoint's address is one the egress policy refuses (see
+    /// [`crate::egress::ranges`]).
+    #[error("webhook endpoint {endpoint_id}: {reason}")]
+    RefusedAddress {
+        /// The endpoint's id.
+        endpoint_id: String,
+        /// Which range refused the address, and what would allow it.
+        reason: String,
+    },
     /// Two endpoints share an id.
     #[error("two webhook endpoints have the id {0}")]
     DuplicateEndpoint(String),
