@@ -3,10 +3,15 @@
 //!
 //! An operation the adapter declared unsupported, a field it declared read-only, a filter on
 //! a field it cannot filter: each is refused here, with the adapter's own reason, and nothing
-//! is sent upstream. Output that breaks the contract (a record that is not a JSON object) is
-//! refused too.
+//! is sent upstream. Output is checked against the declaration before a caller sees it
+//! ([`output`]): a record that is not a JSON object or has no string `key` is refused;
+//! undeclared and wrong-typed members are removed (or refused, under
+//! [`OutputPolicy::Strict`]), and every violation is logged and counted.
+
+mod output;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use plantwire_sdk::{
     AdapterError, AdapterInfo, EntityInfo, FieldError, Filter, GetRequest, ListRequest, Operation,
@@ -16,6 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::adapter::{Adapter, CallError};
 use crate::health::HealthMonitor;
+pub use output::{ContractViolation, OutputPolicy};
 
 /// A page of unified records.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +84,9 @@ pub struct Connection {
     id: String,
     adapter: Arc<dyn Adapter>,
     health: Option<HealthMonitor>,
+    policy: OutputPolicy,
+    /// Contract violations in the adapter's output, shared by every clone.
+    violations: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -85,7 +94,8 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("id", &self.id)
             .field("system", &self.adapter.info().system)
-            .finish()
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +125,90 @@ impl Connection {
             id: id.into(),
             adapter,
             health: None,
+            policy: OutputPolicy::default(),
+            violations: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// What a violation of the declaration in the adapter's output does to the call
+    /// ([`OutputPolicy::DropInvalid`] unless set).
+    pub fn with_output_policy(mut self, policy: OutputPolicy) -> Connection {
+        self.policy = policy;
+        self
+    }
+
+    /// How many contract violations the adapter's output has had on this connection (each
+    /// undeclared member, wrong-typed member and record without `key` counts once).
+    pub fn contract_violations(&self) -> u64 {
+        self.violations.load(Ordering::Relaxed)
+    }
+
+    /// Counts and logs violations; the error the call ends with, if one must.
+    fn report(
+        &self,
+        op: &'static str,
+        found: Vec<(ContractViolation, output::Severity)>,
+    ) -> Result<(), CallError> {
+        let mut failure = None;
+        for (violation, severity) in found {
+            self.violations.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                adapter = %violation.adapter,
+                connection = %self.id,
+                entity = %violation.entity,
+                field = %violation.field,
+                op,
+                "contract violation in the adapter's output: {}",
+                violation.problem
+            );
+            if failure.is_none()
+                && (severity == output::Severity::Fatal || self.policy == OutputPolicy::Strict)
+            {
+                failure = Some(violation);
+            }
+        }
+        match failure {
+            Some(v) => Err(CallError::InvalidOutput(v.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Parses one record the adapter returned and checks it against `decl`.
+    fn checked(
+        &self,
+        decl: &EntityInfo,
+        op: &'static str,
+        json: &str,
+        include_raw: bool,
+    ) -> Result<Map<String, Value>, CallError> {
+        let mut record = to_object(json)?;
+        let found = output::check_record(&self.info().system, decl, &mut record, include_raw);
+        self.report(op, found)?;
+        Ok(record)
+    }
+
+    /// An action's result: checked as a record when it carries `key`; otherwise (the
+    /// result's shape is not declared per action in contract 0.2) counted as a violation and
+    /// handed on whole, or refused under [`OutputPolicy::Strict`].
+    fn checked_action(
+        &self,
+        decl: &EntityInfo,
+        json: &str,
+    ) -> Result<Map<String, Value>, CallError> {
+        let record = to_object(json)?;
+        if record.contains_key("key") {
+            return self.checked(decl, "action", json, false);
+        }
+        let violation = ContractViolation {
+            adapter: self.info().system.clone(),
+            entity: decl.name.clone(),
+            field: "key".to_owned(),
+            problem: "the action's result is not a record of the entity (it has no `key`)"
+                .to_owned(),
+        };
+        let severity = output::Severity::Dropped;
+        self.report("action", vec![(violation, severity)])?;
+        Ok(record)
     }
 
     /// Feeds the outcome of every call to `monitor` (healthy, degraded, needs
@@ -212,7 +305,7 @@ impl Connection {
             .records
             .iter()
             .map(|r| {
-                let mut record = to_object(r)?;
+                let mut record = self.checked(decl, "list", r, include_raw)?;
                 shape(&mut record, &fields, include_raw)?;
                 Ok(record)
             })
@@ -236,7 +329,7 @@ impl Connection {
         key: &str,
         include_raw: bool,
     ) -> Result<Map<String, Value>, CallError> {
-        self.supported(entity, Operation::Get)?;
+        let decl = self.supported(entity, Operation::Get)?;
         check_key(key)?;
         let record = self
             .adapter
@@ -247,7 +340,7 @@ impl Connection {
             })
             .await;
         self.observe(&record);
-        let mut record = to_object(&record?)?;
+        let mut record = self.checked(decl, "get", &record?, include_raw)?;
         shape(&mut record, &[], include_raw)?;
         Ok(record)
     }
@@ -286,7 +379,7 @@ impl Connection {
             }
             for (index, result) in indices.into_iter().zip(outcome) {
                 let mapped = match result {
-                    Ok(json) => Ok(to_object(&json)?),
+                    Ok(json) => Ok(self.checked(decl, "create", &json, false)?),
                     Err(e) => Err(e),
                 };
                 if let Some(slot) = results.get_mut(index) {
@@ -347,7 +440,7 @@ impl Connection {
             .update(entity, key, patch.to_string(), concurrency_token)
             .await;
         self.observe(&record);
-        to_object(&record?)
+        self.checked(decl, "update", &record?, false)
     }
 
     /// Deletes a record.
@@ -400,7 +493,7 @@ impl Connection {
             .action(entity, key, name, input.to_string())
             .await;
         self.observe(&record);
-        to_object(&record?)
+        self.checked_action(decl, &record?)
     }
 }
 

@@ -1,5 +1,12 @@
 //! Validation of what an adapter declares (`describe()`), run once at load. A declaration
 //! that contradicts itself would make the capability catalogue lie, so it is a load error.
+//!
+//! A declaration is also bounded: its total size ([`declaration_size`], checked by the
+//! runtime against `RuntimeConfig::max_describe_bytes` before anything else), the length of
+//! every string ([`MAX_STRING_BYTES`]) and the length of every list ([`list_cap`]), and its
+//! page and batch sizes are within what the host supports. The catalogue, the OpenAPI
+//! documents and every call's checks are built from it, so an oversized declaration would
+//! cost memory and time on every request.
 
 use std::collections::HashSet;
 
@@ -8,6 +15,98 @@ use plantwire_sdk::{AdapterInfo, AuthScheme, FieldType, FilterOp, Support, contr
 /// Largest page size and batch size the host accepts from a declaration.
 const MAX_PAGE_SIZE: u32 = 10_000;
 const MAX_BATCH_SIZE: u32 = 100;
+
+/// Longest string anywhere in a declaration (names, notes, descriptions, labels), in bytes.
+pub const MAX_STRING_BYTES: usize = 4096;
+
+/// Most problems reported for one declaration; the rest are counted.
+const MAX_PROBLEMS: usize = 50;
+
+/// The most items the list under the member `name` of a declaration may hold.
+pub fn list_cap(name: &str) -> usize {
+    match name.replace('_', "").to_ascii_lowercase().as_str() {
+        "entities" => 64,
+        "fields" => 512,
+        "enumvalues" => 1024,
+        "itemfields" | "inputfields" => 256,
+        "actions" => 64,
+        "extraorigins" => 16,
+        "scopes" => 64,
+        "filterops" => 16,
+        _ => 1024,
+    }
+}
+
+/// The size of a declaration as JSON, in bytes, counted without building the text.
+pub fn declaration_size(info: &AdapterInfo) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, info) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Strings and lists past their caps, as problems naming where they are.
+fn bounds(value: &serde_json::Value, path: &mut String, problems: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.len() > MAX_STRING_BYTES => problems.push(format!(
+            "{path}: a string of {} bytes, more than {MAX_STRING_BYTES}",
+            s.len()
+        )),
+        Value::Array(items) => {
+            let member = path.rsplit('.').next().unwrap_or_default();
+            let cap = list_cap(member);
+            if items.len() > cap {
+                problems.push(format!("{path}: {} items, more than {cap}", items.len()));
+            }
+            for (i, item) in items.iter().enumerate().take(cap) {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                bounds(item, path, problems);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (name, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                bounds(item, path, problems);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every problem in the declaration (at most [`MAX_PROBLEMS`], then a count of the rest);
+/// empty when it is valid.
+pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
+    let mut problems = consistency(info);
+    match serde_json::to_value(info) {
+        Ok(value) => bounds(&value, &mut String::new(), &mut problems),
+        Err(e) => problems.push(format!("the declaration cannot be read: {e}")),
+    }
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(format!("... and {more} more problems"));
+    }
+    problems
+}
 
 fn is_identifier(s: &str, allow_upper: bool) -> bool {
     !s.is_empty()
@@ -26,8 +125,8 @@ fn is_header_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// Every problem in the declaration, in declaration order; empty when it is valid.
-pub fn adapter_info(info: &AdapterInfo) -> Vec<String> {
+/// Contradictions in a bounded declaration, in declaration order.
+fn consistency(info: &AdapterInfo) -> Vec<String> {
     let mut problems = Vec::new();
     if !is_identifier(&info.system, false) {
         problems.push(format!(
@@ -429,6 +528,58 @@ mod tests {
         }
         assert!(
             !problems.iter().any(|p| p.contains("updatedAt")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn oversized_strings_and_lists_are_refused() {
+        let mut fields = vec![Field::new("key", FieldType::String, FieldFlags::READ)];
+        for i in 0..600 {
+            fields.push(Field::new(
+                &format!("field{i}"),
+                FieldType::String,
+                FieldFlags::READ,
+            ));
+        }
+        let mut e = entity(fields);
+        e.note = Some("n".repeat(MAX_STRING_BYTES + 1));
+        let mut i = info(e);
+        i.display_name = "d".repeat(10_000);
+        let problems = adapter_info(&i);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("entities[0].fields: 601 items, more than 512")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("entities[0].note: a string of 4097 bytes")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("displayName")),
+            "{problems:?}"
+        );
+        assert!(declaration_size(&i) > 10_000);
+    }
+
+    #[test]
+    fn problems_are_capped() {
+        let mut fields = vec![Field::new("key", FieldType::String, FieldFlags::READ)];
+        for i in 0..200 {
+            fields.push(Field::new(
+                &format!("Bad_{i}"),
+                FieldType::String,
+                FieldFlags::READ,
+            ));
+        }
+        let problems = adapter_info(&info(entity(fields)));
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        assert!(
+            problems[MAX_PROBLEMS].contains("more problems"),
             "{problems:?}"
         );
     }

@@ -5,7 +5,8 @@
 //! governor is the one budget all traffic of that connection shares:
 //!
 //! * **Proactive**: it never lets more requests out than the configured budget
-//!   (`requests_per_window` per sliding `window`, `max_concurrent` at once), and once the server
+//!   (`requests_per_window` per sliding `window`, 100 per second unless the connection says
+//!   otherwise; `max_concurrent` at once), and once the server
 //!   has reported its own remaining budget (MaintainX `X-Rate-Limit-*`, Limble's hour and minute
 //!   `X-RateLimit-*`) never more than that until the server's window resets.
 //! * **Shared pauses**: when the server throttles (429, 503 with `Retry-After`, Fiix's in-body
@@ -42,7 +43,10 @@ use signals::{Signals, WindowKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GovernorConfig {
     /// Most requests sent in any `window`; `None` for no local budget (the server's reported
-    /// budget still applies).
+    /// budget still applies). Every connection has one by default
+    /// ([`DEFAULT_REQUESTS_PER_WINDOW`](GovernorConfig::DEFAULT_REQUESTS_PER_WINDOW)), so an
+    /// adapter in a loop cannot flood a system that sends no rate-limit headers; set it per
+    /// connection (`EgressConfig::governor`) to what the customer's system allows.
     pub requests_per_window: Option<u32>,
     /// The sliding window `requests_per_window` applies to.
     pub window: Duration,
@@ -62,13 +66,24 @@ pub struct GovernorConfig {
     pub max_wait: Duration,
 }
 
+impl GovernorConfig {
+    /// The local budget every connection has unless configured otherwise: 100 requests in
+    /// any second. Well above what the shipped systems' own limits allow a client, and far
+    /// below what an adapter looping on `http.send` could send to a system that reports no
+    /// rate limit of its own (Maximo and SAP send no rate-limit headers).
+    pub const DEFAULT_REQUESTS_PER_WINDOW: u32 = 100;
+    /// The window of [`DEFAULT_REQUESTS_PER_WINDOW`](GovernorConfig::DEFAULT_REQUESTS_PER_WINDOW).
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(1);
+}
+
 impl Default for GovernorConfig {
-    /// No local budget, no concurrency limit, 3 retries, 200 ms doubling to at most 30 s,
-    /// server waits capped at 120 s, requests wait at most 60 s for budget.
+    /// A local budget of 100 requests per second, no concurrency limit, 3 retries, 200 ms
+    /// doubling to at most 30 s, server waits capped at 120 s, requests wait at most 60 s
+    /// for budget.
     fn default() -> GovernorConfig {
         GovernorConfig {
-            requests_per_window: None,
-            window: Duration::from_secs(60),
+            requests_per_window: Some(GovernorConfig::DEFAULT_REQUESTS_PER_WINDOW),
+            window: GovernorConfig::DEFAULT_WINDOW,
             max_concurrent: None,
             max_retries: 3,
             base_backoff: Duration::from_millis(200),

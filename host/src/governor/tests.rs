@@ -85,6 +85,44 @@ async fn local_budget_is_never_exceeded() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn every_connection_has_a_default_local_budget() {
+    // A loop of requests on a default governor, with no server signals at all (a system that
+    // sends no rate-limit headers): at most the default budget per window goes out.
+    let config = GovernorConfig::default();
+    assert_eq!(
+        config.requests_per_window,
+        Some(GovernorConfig::DEFAULT_REQUESTS_PER_WINDOW)
+    );
+    let window = config.window;
+    let g = governor(GovernorConfig {
+        max_wait: Duration::from_secs(600),
+        ..config
+    });
+    let start = Instant::now();
+    let mut sent = Vec::new();
+    for _ in 0..350 {
+        let permit = g.acquire().await.unwrap();
+        observe(&g, 200, &[], "{}");
+        drop(permit);
+        sent.push(start.elapsed());
+    }
+    let budget = GovernorConfig::DEFAULT_REQUESTS_PER_WINDOW as usize;
+    for t in &sent {
+        let in_window = sent
+            .iter()
+            .filter(|s| **s >= *t && **s < *t + window)
+            .count();
+        assert!(in_window <= budget, "{in_window} requests in one window");
+    }
+    // 350 requests at 100 per second: three full windows of waiting.
+    assert_eq!(sent.last().copied(), Some(window * 3));
+
+    // The budget is per connection: another governor is not held by this one.
+    let other = governor(GovernorConfig::default());
+    assert_eq!(next_wait(&other).await, Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
 async fn concurrency_limit_holds_the_next_request() {
     let g = governor(GovernorConfig {
         max_concurrent: Some(2),

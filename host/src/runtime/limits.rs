@@ -21,6 +21,21 @@ pub struct RuntimeConfig {
     pub max_log_line_bytes: usize,
     /// Concurrent adapter instances the pooling allocator reserves slots for.
     pub max_instances: u32,
+    /// Calls one connection may run at once: its share of the instance pool, so one
+    /// connection (an adapter looping, a caller flooding) cannot take every slot. Held below
+    /// `max_instances` (at most `max_instances - 1`; with a one-slot pool there is nothing to
+    /// share and no quota applies).
+    pub max_calls_per_connection: u32,
+    /// Calls all connections of one adapter component may run at once, held below
+    /// `max_instances` like the connection quota, so one system's adapter leaves room for
+    /// the others.
+    pub max_calls_per_adapter: u32,
+    /// How long a call beyond a quota waits for a running call to finish before it fails
+    /// with [`SandboxError::Busy`](super::SandboxError::Busy).
+    pub quota_wait: Duration,
+    /// Cap on the size of a `describe()` result (every string of the declaration summed),
+    /// checked before the declaration is validated or kept.
+    pub max_describe_bytes: usize,
     /// Where compiled components are cached (keyed by component hash and engine version).
     /// `None` compiles on every load.
     pub cache_dir: Option<std::path::PathBuf>,
@@ -37,8 +52,22 @@ impl Default for RuntimeConfig {
             max_log_lines: 1_000,
             max_log_line_bytes: 8 << 10,
             max_instances: 128,
+            max_calls_per_connection: 16,
+            max_calls_per_adapter: 96,
+            quota_wait: Duration::from_secs(5),
+            max_describe_bytes: 1 << 20,
             cache_dir: None,
         }
+    }
+}
+
+impl RuntimeConfig {
+    /// The quota a `configured` limit becomes under a pool of `max_instances` slots: below
+    /// the pool size, `None` when the pool has a single slot.
+    pub(crate) fn quota(&self, configured: u32) -> Option<u32> {
+        let below_pool = self.max_instances.saturating_sub(1);
+        let quota = configured.max(1).min(below_pool);
+        (quota > 0).then_some(quota)
     }
 }
 

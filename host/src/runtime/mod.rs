@@ -15,13 +15,15 @@ mod cache;
 mod imports;
 mod limits;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use plantwire_sdk as sdk;
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
@@ -65,6 +67,19 @@ pub enum SandboxError {
     /// No instance slot was free or instantiation failed.
     #[error("the adapter could not be instantiated: {0}")]
     Instantiate(String),
+    /// The connection (or the adapter) already ran its quota of concurrent calls, and none
+    /// finished within the configured wait.
+    #[error(
+        "the {scope} already runs {limit} concurrent calls (its share of the instance pool); this call waited {waited:?} for one to finish"
+    )]
+    Busy {
+        /// `connection `<id>`` or `adapter `<system>``.
+        scope: String,
+        /// The quota.
+        limit: u32,
+        /// How long the call waited for a slot.
+        waited: Duration,
+    },
 }
 
 /// Why an adapter component was not loaded.
@@ -89,6 +104,9 @@ pub enum LoadError {
     /// `describe()` failed.
     #[error("describe() failed: {0}")]
     Describe(#[source] SandboxError),
+    /// `describe()` returned a declaration larger than the host accepts.
+    #[error("describe() returned {size} bytes, more than the limit of {limit}")]
+    DescribeTooLarge { size: usize, limit: usize },
     /// `describe()` returned an invalid declaration.
     #[error("describe() is invalid:\n  - {}", .0.join("\n  - "))]
     InvalidDescription(Vec<String>),
@@ -117,6 +135,52 @@ struct RuntimeInner {
     config: RuntimeConfig,
     cache: Option<cache::ComponentCache>,
     ticker_stop: Arc<AtomicBool>,
+    /// Concurrency quotas by connection id and by adapter digest, shared by every binding
+    /// of the same connection (or component); entries nobody holds are pruned.
+    quotas: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl RuntimeInner {
+    /// The quota semaphore under `name`, created with `limit` permits when missing.
+    fn quota(&self, name: String, limit: Option<u32>) -> Option<Arc<Semaphore>> {
+        let limit = limit?;
+        let mut quotas = self.quotas.lock().unwrap_or_else(PoisonError::into_inner);
+        quotas.retain(|_, s| Arc::strong_count(s) > 1);
+        let semaphore = quotas
+            .entry(name)
+            .or_insert_with(|| Arc::new(Semaphore::new(limit as usize)));
+        Some(semaphore.clone())
+    }
+}
+
+/// One quota a call must fit in: its semaphore, its limit and how to name it in an error.
+#[derive(Clone)]
+struct Quota {
+    semaphore: Arc<Semaphore>,
+    limit: u32,
+    scope: String,
+}
+
+impl Quota {
+    async fn acquire(&self, wait: Duration) -> Result<OwnedSemaphorePermit, SandboxError> {
+        let started = Instant::now();
+        let busy = || SandboxError::Busy {
+            scope: self.scope.clone(),
+            limit: self.limit,
+            waited: started.elapsed(),
+        };
+        match tokio::time::timeout(wait, self.semaphore.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!(
+                    scope = %self.scope,
+                    limit = self.limit,
+                    "call refused: the concurrency quota stayed full for {wait:?}"
+                );
+                Err(busy())
+            }
+        }
+    }
 }
 
 impl Drop for RuntimeInner {
@@ -188,6 +252,7 @@ impl Runtime {
                 config,
                 cache,
                 ticker_stop,
+                quotas: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -208,6 +273,17 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let pre = PlantwireAdapterPre::new(pre).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let config = &self.inner.config;
+        let adapter_quota = config.quota(config.max_calls_per_adapter);
+        let adapter_quota = self
+            .inner
+            .quota(format!("adapter:{digest}"), adapter_quota)
+            .zip(adapter_quota)
+            .map(|(semaphore, limit)| Quota {
+                semaphore,
+                limit,
+                scope: "adapter".to_owned(),
+            });
         let mut loaded = AdapterComponent {
             runtime: self.inner.clone(),
             pre,
@@ -215,11 +291,22 @@ impl Runtime {
             digest,
             imports,
             contract_version,
+            adapter_quota,
         };
         let info = loaded.probe().await.map_err(|e| match e {
             SandboxError::Instantiate(why) => LoadError::Link(why),
             other => LoadError::Describe(other),
         })?;
+        let size = validate::declaration_size(&info);
+        if size > config.max_describe_bytes {
+            return Err(LoadError::DescribeTooLarge {
+                size,
+                limit: config.max_describe_bytes,
+            });
+        }
+        if let Some(quota) = &mut loaded.adapter_quota {
+            quota.scope = format!("adapter `{}`", info.system);
+        }
         let problems = validate::adapter_info(&info);
         if !problems.is_empty() {
             return Err(LoadError::InvalidDescription(problems));
@@ -347,6 +434,8 @@ pub struct AdapterComponent {
     digest: String,
     imports: Vec<String>,
     contract_version: String,
+    /// The share of the instance pool all connections of this component may use at once.
+    adapter_quota: Option<Quota>,
 }
 
 impl std::fmt::Debug for AdapterComponent {
@@ -390,7 +479,7 @@ impl AdapterComponent {
             ..CallLabels::default()
         };
         let info = self
-            .call(None, labels, |guest, store| {
+            .call(None, None, labels, |guest, store| {
                 Box::pin(async move { guest.call_describe(store).await })
             })
             .await?;
@@ -398,18 +487,38 @@ impl AdapterComponent {
     }
 
     /// Binds the adapter to one connection's upstream: the [`Adapter`] callers use.
+    ///
+    /// Every binding of the same connection id shares one concurrency quota
+    /// ([`RuntimeConfig::max_calls_per_connection`]).
     pub fn bind(&self, connection: &str, upstream: Arc<dyn Upstream>) -> WasmAdapter {
+        let config = &self.runtime.config;
+        let limit = config.quota(config.max_calls_per_connection);
+        let quota = self
+            .runtime
+            .quota(format!("connection:{connection}"), limit)
+            .zip(limit)
+            .map(|(semaphore, limit)| Quota {
+                semaphore,
+                limit,
+                scope: format!("connection `{connection}`"),
+            });
         WasmAdapter {
             component: self.clone(),
             connection: connection.to_owned(),
             upstream,
+            quota,
         }
     }
 
     /// Runs one export in a fresh store under the call's limits.
+    ///
+    /// The call first takes a slot of its connection's quota (when bound) and of its
+    /// adapter's, waiting at most [`RuntimeConfig::quota_wait`] for each; the slots are held
+    /// until the call ends. The deadline starts once both are held.
     async fn call<R, F>(
         &self,
         upstream: Option<Arc<dyn Upstream>>,
+        connection_quota: Option<&Quota>,
         labels: CallLabels,
         f: F,
     ) -> Result<R, SandboxError>
@@ -422,6 +531,16 @@ impl AdapterComponent {
         R: Send,
     {
         let config = &self.runtime.config;
+        // The connection's slot first: a flooding connection then queues on its own quota
+        // and never holds adapter slots while it waits.
+        let _connection_slot = match connection_quota {
+            Some(quota) => Some(quota.acquire(config.quota_wait).await?),
+            None => None,
+        };
+        let _adapter_slot = match &self.adapter_quota {
+            Some(quota) => Some(quota.acquire(config.quota_wait).await?),
+            None => None,
+        };
         let timeout = config.call_timeout;
         let deadline = Instant::now() + timeout;
         let mut store = Store::new(
@@ -516,6 +635,8 @@ pub struct WasmAdapter {
     component: AdapterComponent,
     connection: String,
     upstream: Arc<dyn Upstream>,
+    /// The connection's share of the instance pool, shared by every binding of its id.
+    quota: Option<Quota>,
 }
 
 impl std::fmt::Debug for WasmAdapter {
@@ -548,7 +669,12 @@ impl WasmAdapter {
     {
         let result = self
             .component
-            .call(Some(self.upstream.clone()), self.labels(entity, op), f)
+            .call(
+                Some(self.upstream.clone()),
+                self.quota.as_ref(),
+                self.labels(entity, op),
+                f,
+            )
             .await?;
         result.map_err(
             |e| match check_size(error_size(&e), &self.component.runtime.config) {
