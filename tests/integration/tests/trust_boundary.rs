@@ -428,65 +428,65 @@ async fn compressed_partial_and_utf16_answers_never_reach_the_adapter() {
 
 /// One connection per credential kind, with the secrets it holds.
 fn every_kind(base: &str) -> Vec<(&'static str, Egress, Vec<&'static str>)> {
-    let mut out = Vec::new();
-    out.push((
-        "bearer",
-        Egress::new(
-            config(base),
-            AuthScheme::Bearer,
-            Credential::Token(SecretString::from(TOKEN)),
-        )
-        .expect("bearer"),
-        vec![TOKEN],
-    ));
-    out.push((
-        "api key header",
-        Egress::new(
-            config(base),
-            AuthScheme::ApiKeyHeader("x-api-key".into()),
-            Credential::Token(SecretString::from(API_KEY)),
-        )
-        .expect("header key"),
-        vec![API_KEY],
-    ));
-    out.push((
-        "api key query",
-        Egress::new(
-            config(base),
-            AuthScheme::ApiKeyQuery("api_key".into()),
-            Credential::Token(SecretString::from(API_KEY)),
-        )
-        .expect("query key"),
-        vec![API_KEY],
-    ));
-    out.push((
-        "basic",
-        Egress::new(
-            config(base),
-            AuthScheme::Basic,
-            Credential::Basic {
-                user: USER.into(),
-                password: SecretString::from(PASSWORD),
-            },
-        )
-        .expect("basic"),
-        vec![PASSWORD],
-    ));
-    out.push((
-        "hmac",
-        Egress::new(
-            config(base),
-            AuthScheme::HmacUrlSignature,
-            Credential::Hmac {
-                access_key: ACCESS_KEY.into(),
-                app_key: APP_KEY.into(),
-                secret_key: SecretString::from(SECRET_KEY),
-            },
-        )
-        .expect("hmac"),
-        vec![ACCESS_KEY, APP_KEY],
-    ));
-    out
+    vec![
+        (
+            "bearer",
+            Egress::new(
+                config(base),
+                AuthScheme::Bearer,
+                Credential::Token(SecretString::from(TOKEN)),
+            )
+            .expect("bearer"),
+            vec![TOKEN],
+        ),
+        (
+            "api key header",
+            Egress::new(
+                config(base),
+                AuthScheme::ApiKeyHeader("x-api-key".into()),
+                Credential::Token(SecretString::from(API_KEY)),
+            )
+            .expect("header key"),
+            vec![API_KEY],
+        ),
+        (
+            "api key query",
+            Egress::new(
+                config(base),
+                AuthScheme::ApiKeyQuery("api_key".into()),
+                Credential::Token(SecretString::from(API_KEY)),
+            )
+            .expect("query key"),
+            vec![API_KEY],
+        ),
+        (
+            "basic",
+            Egress::new(
+                config(base),
+                AuthScheme::Basic,
+                Credential::Basic {
+                    user: USER.into(),
+                    password: SecretString::from(PASSWORD),
+                },
+            )
+            .expect("basic"),
+            vec![PASSWORD],
+        ),
+        (
+            "hmac",
+            Egress::new(
+                config(base),
+                AuthScheme::HmacUrlSignature,
+                Credential::Hmac {
+                    access_key: ACCESS_KEY.into(),
+                    app_key: APP_KEY.into(),
+                    secret_key: SecretString::from(SECRET_KEY),
+                },
+            )
+            .expect("hmac"),
+            vec![ACCESS_KEY, APP_KEY],
+        ),
+    ]
 }
 
 #[tokio::test(flavor = "current_thread")]
