@@ -595,6 +595,10 @@ struct ReauthorizeArgs {
     /// The new credential as JSON (see below); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     credential_file: Option<PathBuf>,
+    /// Confirm where the adapter now sends the credential (login path and fields, token
+    /// URL) after an adapter update changed it; shown before it is used.
+    #[arg(long)]
+    confirm_endpoints: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -955,6 +959,12 @@ async fn connect(state: &StateArgs, adapters: &Adapters, args: ConnectArgs) -> a
         ));
     }
     let registry = adapters.load().await?;
+    if let Some(component) = registry.get(&args.system) {
+        println!(
+            "the credential is sent to: {}",
+            plantwire::egress::credential_endpoints(&component.info().auth)
+        );
+    }
     let credential =
         read_credential(&registry, &args.system, args.credential_file.as_deref()).await?;
     let request = ConnectRequest {
@@ -983,6 +993,9 @@ async fn connect(state: &StateArgs, adapters: &Adapters, args: ConnectArgs) -> a
     if let Some(cid) = &record.credential_id {
         println!("credential stored as `{cid}` in the {} vault", record.vault);
     }
+    if let Some(endpoints) = &record.credential_endpoints {
+        println!("credential endpoints confirmed: {endpoints}");
+    }
     deliver_after(&workspace).await;
     Ok(())
 }
@@ -1003,6 +1016,21 @@ async fn reauthorize(
         ));
     };
     let registry = adapters.load().await?;
+    let (confirmed, declared) = workspace
+        .credential_endpoints(&registry, &args.id)
+        .map_err(|e| explain(e, &args.id))?;
+    if confirmed != declared {
+        if !args.confirm_endpoints {
+            bail!(
+                "the adapter now sends the credential to: {declared}\n  the operator confirmed: {confirmed}\n  review it, then run `plantwire reauthorize {} --confirm-endpoints`",
+                args.id
+            );
+        }
+        workspace
+            .confirm_endpoints(&registry, &args.id)
+            .map_err(|e| explain(e, &args.id))?;
+        println!("credential endpoints confirmed: {declared} (were: {confirmed})");
+    }
     let credential =
         read_credential(&registry, &record.system, args.credential_file.as_deref()).await?;
     let done = workspace

@@ -4,11 +4,18 @@
 //! per-request HMAC URL signatures.
 //!
 //! Tokens this module obtains (session tokens, access tokens) are secrets too: they are added
-//! to the connection's scrub list the moment they are received, so no response can hand them
+//! to the connection's scrubber the moment they are received, so no response can hand them
 //! to the adapter. Nothing here logs a secret or puts one in an error.
+//!
+//! A login or token endpoint decides where a password or client secret is sent, so it is not
+//! the adapter's to choose at run time: [`credential_endpoints`] summarises it, the operator
+//! confirms that summary when the connection is made, and the egress refuses a scheme whose
+//! summary differs. A refusal from such an endpoint reaches the adapter only as a synthetic
+//! answer made here ([`refused`]): never that endpoint's status line, headers or body, which
+//! may echo what it was sent.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -20,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use url::Url;
 
+use super::scrub::Scrubber;
 use super::{Credential, Egress, EgressError};
 
 /// Where a rotated OAuth 2.0 refresh token is persisted before it is used (the vault).
@@ -28,9 +36,6 @@ pub trait RefreshTokenStore: Send + Sync {
     /// Persists the new refresh token; an error stops the host from using it.
     async fn persist(&self, refresh_token: &SecretString) -> Result<(), String>;
 }
-
-/// At most this many obtained tokens are kept for scrubbing (the newest ones).
-const MAX_SCRUBBED_TOKENS: usize = 16;
 
 /// A credential obtained for one request: which generation it belongs to (so a 401 only
 /// invalidates the token that failed), and the value to send.
@@ -43,7 +48,8 @@ pub(crate) struct Ticket {
 pub(crate) enum PrepareError {
     /// Sending the login or token request failed.
     Http(HttpError),
-    /// The system refused the credentials; its answer goes to the adapter as the response.
+    /// The system refused the credentials; the host's synthetic answer ([`refused`]) goes to
+    /// the adapter as the response.
     Refused(Response),
 }
 
@@ -95,9 +101,8 @@ enum Kind {
 pub(crate) struct Auth {
     kind: Kind,
     generation: AtomicU64,
-    /// Byte strings scrubbed from responses: the secret in every form it is sent, plus the
-    /// tokens obtained with it.
-    secrets: RwLock<Vec<Vec<u8>>>,
+    /// The connection's scrubber: the credential's secrets, and the tokens obtained with it.
+    scrubber: Arc<Scrubber>,
 }
 
 fn header_name(name: &str) -> Result<HeaderName, EgressError> {
@@ -119,13 +124,9 @@ impl Auth {
         scheme: &AuthScheme,
         credential: Credential,
         forbidden: &mut Vec<String>,
+        scrubber: Arc<Scrubber>,
     ) -> Result<Auth, EgressError> {
-        let mut secrets: Vec<Vec<u8>> = Vec::new();
-        let mut keep = |s: &str| {
-            if !s.is_empty() {
-                secrets.push(s.as_bytes().to_vec());
-            }
-        };
+        let keep = |s: &str| scrubber.add_fixed(s);
         let kind = match (scheme, credential) {
             (AuthScheme::None, _) => Kind::None,
             (AuthScheme::Bearer, Credential::Token(t)) => {
@@ -143,10 +144,7 @@ impl Auth {
                 Kind::QueryKey(q.clone(), t)
             }
             (AuthScheme::Basic, Credential::Basic { user, password }) => {
-                keep(password.expose_secret());
-                keep(&super::base64_encode(
-                    format!("{user}:{}", password.expose_secret()).as_bytes(),
-                ));
+                scrubber.add_pair(&user, password.expose_secret());
                 Kind::Basic(user, password)
             }
             (AuthScheme::SessionLogin(config), Credential::Basic { user, password }) => {
@@ -170,7 +168,7 @@ impl Auth {
                     store,
                 },
             ) => {
-                keep(client_secret.expose_secret());
+                scrubber.add_pair(&client_id, client_secret.expose_secret());
                 if let Some(rt) = &refresh_token {
                     keep(rt.expose_secret());
                 }
@@ -210,22 +208,29 @@ impl Auth {
         Ok(Auth {
             kind,
             generation: AtomicU64::new(1),
-            secrets: RwLock::new(secrets),
+            scrubber,
         })
     }
 
-    /// The byte strings to scrub from responses.
-    pub(crate) fn secrets(&self) -> Vec<Vec<u8>> {
-        self.secrets.read().map(|s| s.clone()).unwrap_or_default()
+    fn remember(&self, token: &SecretString) {
+        self.scrubber.add_obtained(token.expose_secret());
     }
 
-    fn remember(&self, token: &SecretString) {
-        if let Ok(mut secrets) = self.secrets.write() {
-            secrets.push(token.expose_secret().as_bytes().to_vec());
-            let fixed = secrets.len().saturating_sub(MAX_SCRUBBED_TOKENS);
-            if fixed > 0 && secrets.len() > MAX_SCRUBBED_TOKENS * 2 {
-                secrets.drain(..fixed);
-            }
+    /// The query parameters the host sets to carry the credential; the adapter may not.
+    pub(crate) fn query_names(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::QueryKey(param, _) => vec![param.clone()],
+            Kind::Hmac { .. } => [
+                "accessKey",
+                "appKey",
+                "timestamp",
+                "signatureVersion",
+                "signatureMethod",
+                "signature",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            _ => Vec::new(),
         }
     }
 
@@ -380,7 +385,7 @@ impl Auth {
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        let json = exchange(egress, request, "login").await?;
+        let json = exchange(egress, request, Endpoint::Login).await?;
         match json
             .pointer(&s.config.token_pointer)
             .and_then(|v| v.as_str())
@@ -412,6 +417,7 @@ impl Auth {
             .client
             .delete(url)
             .header(s.header.clone(), value)
+            .header(reqwest::header::ACCEPT_ENCODING, "identity")
             .send()
             .await;
     }
@@ -454,7 +460,7 @@ impl Auth {
                 sensitive(&format!("Basic {basic}"))?,
             )
             .body(body);
-        let json = exchange(egress, request, "token").await?;
+        let json = exchange(egress, request, Endpoint::Token).await?;
         let Some(access) = json.get("access_token").and_then(|v| v.as_str()) else {
             return Err(PrepareError::Http(HttpError::Connection(
                 "the token response has no access_token".to_owned(),
@@ -484,23 +490,106 @@ impl Auth {
     }
 }
 
-/// Sends a login or token request and parses its JSON answer; a refusal is handed back as
-/// the system's response.
+/// Which credential endpoint an exchange is with.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Login,
+    Token,
+}
+
+impl Endpoint {
+    fn name(self) -> &'static str {
+        match self {
+            Endpoint::Login => "login",
+            Endpoint::Token => "token",
+        }
+    }
+}
+
+/// Sends a login or token request and parses its JSON answer; a refusal becomes the host's
+/// synthetic answer ([`refused`]).
 async fn exchange(
     egress: &Egress,
     request: reqwest::RequestBuilder,
-    what: &str,
+    endpoint: Endpoint,
 ) -> Result<serde_json::Value, PrepareError> {
+    let request = request.header(reqwest::header::ACCEPT_ENCODING, "identity");
     let resp = request.send().await.map_err(super::map_reqwest)?;
     let response = egress.read(resp).await?;
     if !(200..300).contains(&response.status) {
-        return Err(PrepareError::Refused(response));
+        return Err(PrepareError::Refused(refused(endpoint, response.status)));
     }
     serde_json::from_slice(&response.body).map_err(|_| {
         PrepareError::Http(HttpError::Connection(format!(
-            "the {what} response is not JSON"
+            "the {} response is not JSON",
+            endpoint.name()
         )))
     })
+}
+
+/// The answer the adapter gets when a login or token endpoint refuses: made by the host, with
+/// nothing of that endpoint's answer but the class of its status. `401` when the credential
+/// was refused (400, 401, 403), `502` for anything else.
+fn refused(endpoint: Endpoint, status: u16) -> Response {
+    let (synthetic, error, message) = if matches!(status, 400 | 401 | 403) {
+        (
+            401,
+            "credential_refused",
+            "the system refused the connection's credential; the operator must reauthorize the connection",
+        )
+    } else {
+        (
+            502,
+            "credential_endpoint_failed",
+            "the system's credential endpoint did not answer as expected; try again later",
+        )
+    };
+    let body = serde_json::json!({
+        "error": error,
+        "endpoint": endpoint.name(),
+        "message": message,
+        "synthetic": true,
+    });
+    Response {
+        status: synthetic,
+        headers: vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            (
+                "x-plantwire-synthetic".to_owned(),
+                endpoint.name().to_owned(),
+            ),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Where a scheme sends the credential, as one line the operator confirms: the login path, its
+/// field names, where the session token is read and sent, the logout path; or the OAuth token
+/// URL and scopes. `none` for schemes that send the credential only with each request.
+pub fn credential_endpoints(scheme: &AuthScheme) -> String {
+    match scheme {
+        AuthScheme::SessionLogin(s) => format!(
+            "session login: POST {} with {{\"{}\": <user>, \"{}\": <password>}}; token at {} sent in {}; logout {}",
+            s.login_path,
+            s.username_field,
+            s.password_field,
+            s.token_pointer,
+            s.token_header,
+            s.logout_path
+                .as_deref()
+                .map_or("none".to_owned(), |p| format!("DELETE {p}")),
+        ),
+        AuthScheme::Oauth2ClientCredentials(o) => format!(
+            "OAuth 2.0 token: POST {} (client authentication: basic){}",
+            o.token_url,
+            if o.scopes.is_empty() {
+                String::new()
+            } else {
+                format!("; scopes {}", o.scopes.join(" "))
+            }
+        ),
+        _ => "none".to_owned(),
+    }
 }
 
 /// Fiix-style signature: lowercase hex HMAC-SHA256 over the URL without its scheme.
@@ -514,4 +603,52 @@ pub(crate) fn hmac_url_signature(secret: &SecretString, url: &Url) -> Result<Str
         .map_err(|_| HttpError::InvalidRequest("the signing key is unusable".into()))?;
     mac.update(unsigned.as_bytes());
     Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_synthetic() {
+        let r = refused(Endpoint::Login, 400);
+        assert_eq!(r.status, 401);
+        assert!(String::from_utf8_lossy(&r.body).contains("credential_refused"));
+        assert_eq!(refused(Endpoint::Token, 500).status, 502);
+    }
+
+    #[test]
+    fn endpoints_name_every_part_that_decides_where_the_secret_goes() {
+        let login = SessionLogin {
+            login_path: "/api/v2/auth".into(),
+            username_field: "email".into(),
+            password_field: "password".into(),
+            token_pointer: "/result/sessionToken".into(),
+            token_header: "Session-Token".into(),
+            logout_path: None,
+        };
+        let text = credential_endpoints(&AuthScheme::SessionLogin(login.clone()));
+        for part in [
+            "/api/v2/auth",
+            "email",
+            "password",
+            "/result/sessionToken",
+            "Session-Token",
+        ] {
+            assert!(text.contains(part), "{text}");
+        }
+        let moved = SessionLogin {
+            login_path: "/api/v2/echo".into(),
+            ..login
+        };
+        assert_ne!(credential_endpoints(&AuthScheme::SessionLogin(moved)), text);
+        assert_eq!(credential_endpoints(&AuthScheme::Bearer), "none");
+        assert!(
+            credential_endpoints(&AuthScheme::Oauth2ClientCredentials(OAuth2 {
+                token_url: "/oauth/token".into(),
+                scopes: vec![],
+            }))
+            .contains("/oauth/token")
+        );
+    }
 }

@@ -1,8 +1,18 @@
 //! Egress: the only way out of the host. Every request an adapter builds passes through an
 //! [`Egress`], which resolves it against the connection's base URL, refuses anything that
 //! leaves the connection's origin, refuses headers the host controls, applies the
-//! credentials, caps time and response size, never follows redirects, and scrubs the
-//! credential's bytes from whatever comes back before the adapter sees it.
+//! credentials, caps time and response size, never follows redirects, and scrubs every secret
+//! of the connection, in every form ([`scrub`]), from whatever comes back before the adapter
+//! sees it.
+//!
+//! Deny by default, each policy beside its denial test:
+//! - content negotiation is the host's: the adapter may not set `accept-encoding`, `range`,
+//!   `if-range`, `te`, … ([`FORBIDDEN_HEADERS`]); the host asks for identity encoding, and an
+//!   answer the scrubber could not see whole (compressed, partial, UTF-16) is refused unread;
+//! - the credential's own names and the base URL's parameters are the host's ([`names`]);
+//! - where a password or client secret is sent (login path, token URL) is what the operator
+//!   confirmed ([`EgressConfig::confirmed_endpoints`], [`credential_endpoints`]);
+//! - cookies live in the host's jar ([`cookies`]) and are scrubbed like credentials.
 //!
 //! This module must never put a credential into an error message, a log line or a response.
 
@@ -19,10 +29,13 @@ use secrecy::SecretString;
 use url::Url;
 
 mod auth;
+mod cookies;
+mod names;
 mod paths;
 pub mod ranges;
+mod scrub;
 
-pub use auth::RefreshTokenStore;
+pub use auth::{RefreshTokenStore, credential_endpoints};
 
 /// Sends an adapter's request to its system. Implemented by [`Egress`]; benchmarks and tests
 /// may provide canned responses.
@@ -97,6 +110,12 @@ pub struct EgressConfig {
     pub granted_origins: Vec<Url>,
     /// Rate budget, concurrency and retries of all traffic to the connection.
     pub governor: GovernorConfig,
+    /// Where the credential goes, as the operator confirmed it when the connection was made
+    /// ([`credential_endpoints`] of the adapter's scheme then). When set, an adapter whose
+    /// scheme now sends the password or client secret elsewhere (another login path, other
+    /// field names, another token URL) is refused until the operator confirms again. `None`
+    /// leaves it unchecked: for embedders that build the scheme themselves.
+    pub confirmed_endpoints: Option<String>,
 }
 
 impl EgressConfig {
@@ -114,6 +133,7 @@ impl EgressConfig {
                 max_wait: Duration::from_secs(20),
                 ..GovernorConfig::default()
             },
+            confirmed_endpoints: None,
         }
     }
 }
@@ -144,6 +164,16 @@ pub enum EgressError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(String),
+    /// The adapter now sends the credential to other endpoints than the operator confirmed.
+    #[error(
+        "the adapter now sends the credential to `{declared}`, but the operator confirmed `{confirmed}` for this connection; review it and confirm again (`plantwire reauthorize <connection> --confirm-endpoints`)"
+    )]
+    EndpointsChanged {
+        /// What the operator confirmed.
+        confirmed: String,
+        /// What the adapter declares now.
+        declared: String,
+    },
 }
 
 /// The host-controlled egress of one connection.
@@ -163,6 +193,11 @@ pub struct Egress {
     governor: Governor,
     /// Header names the adapter may not set (the auth scheme's own included).
     forbidden: Vec<String>,
+    /// Names the credential and the base URL own, normalised ([`names::normalize`]): no
+    /// query parameter, matrix parameter or header of the adapter may carry one.
+    protected: names::Protected,
+    /// Every secret of the connection in every form; applied to every response.
+    scrubber: Arc<scrub::Scrubber>,
 }
 
 impl std::fmt::Debug for Egress {
@@ -174,8 +209,15 @@ impl std::fmt::Debug for Egress {
     }
 }
 
-/// Headers the host alone sets: credentials, cookies, routing and framing.
+/// Headers the host alone sets: credentials, cookies, routing and framing, and content
+/// negotiation (the host must see the answer as the adapter will: whole and uncompressed).
 const FORBIDDEN_HEADERS: &[&str] = &[
+    "accept-encoding",
+    "accept-charset",
+    "range",
+    "if-range",
+    "request-range",
+    "expect",
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -259,9 +301,24 @@ impl Egress {
             }
         }
 
+        if let Some(confirmed) = &config.confirmed_endpoints {
+            let declared = credential_endpoints(&auth);
+            if *confirmed != declared {
+                return Err(EgressError::EndpointsChanged {
+                    confirmed: confirmed.clone(),
+                    declared,
+                });
+            }
+        }
         let mut forbidden: Vec<String> =
             FORBIDDEN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-        let auth_state = auth::Auth::new(&auth, credential, &mut forbidden)?;
+        let scrubber = Arc::new(scrub::Scrubber::default());
+        let auth_state = auth::Auth::new(&auth, credential, &mut forbidden, scrubber.clone())?;
+        let protected = names::Protected::new(
+            auth_state.query_names(),
+            base_query.iter().map(|(k, _)| k.as_str()),
+            &forbidden,
+        );
         let governor = Governor::new(config.governor.clone())
             .map_err(|e| EgressError::Client(format!("rate governor: {e}")))?;
 
@@ -274,8 +331,11 @@ impl Egress {
                 allow_private_network: config.allow_private_network,
             }))
             // One cookie jar per connection (session cookies such as SAP's CSRF session);
-            // the adapter never reads or sets cookies.
-            .cookie_store(true)
+            // the adapter never reads or sets cookies, and every value is scrubbed.
+            .cookie_provider(Arc::new(cookies::CookieJar::new(
+                scrubber.clone(),
+                base_query.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            )))
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .no_proxy()
@@ -294,6 +354,8 @@ impl Egress {
             auth: auth_state,
             governor,
             forbidden,
+            protected,
+            scrubber,
         })
     }
 
@@ -347,6 +409,7 @@ impl Egress {
         if !under_base {
             return Err(refuse("the request leaves the connection's base path"));
         }
+        self.protected.check_url(&url, &self.base_query)?;
         self.with_base_query(url)
     }
 
@@ -394,8 +457,11 @@ impl Egress {
         let mut map = HeaderMap::new();
         for (name, value) in &req.headers {
             let lower = name.to_ascii_lowercase();
-            if self.forbidden.contains(&lower) || lower.starts_with("proxy-") {
-                return Err(HttpError::ForbiddenHeader(lower));
+            if self.forbidden.contains(&lower)
+                || lower.starts_with("proxy-")
+                || self.protected.is_protected(&lower)
+            {
+                return Err(HttpError::ForbiddenHeader(truncate(&lower, 100).to_owned()));
             }
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
                 HttpError::InvalidRequest(format!(
@@ -414,43 +480,34 @@ impl Egress {
     }
 
     fn scrub(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let mut out = bytes;
-        for secret in &self.auth.secrets() {
-            if memchr::memmem::find(&out, secret).is_none() {
-                continue;
-            }
-            let finder = memchr::memmem::Finder::new(secret);
-            let mut scrubbed = Vec::with_capacity(out.len());
-            let mut rest = &out[..];
-            while let Some(at) = finder.find(rest) {
-                scrubbed.extend_from_slice(&rest[..at]);
-                scrubbed.extend_from_slice(b"[REDACTED]");
-                rest = &rest[at + secret.len()..];
-            }
-            scrubbed.extend_from_slice(rest);
-            out = scrubbed;
-        }
-        out
+        self.scrubber.scrub(bytes)
     }
 }
 
 impl Egress {
-    /// Reads a response under the size cap, drops cookies (the jar keeps them) and scrubs
-    /// every secret of the connection from headers and body.
+    /// Reads a response under the size cap, refuses what the scrubber could not see whole
+    /// ([`unreadable`]), drops cookies (the jar keeps them) and scrubs every secret of the
+    /// connection from header names, header values and body.
     pub(crate) async fn read(&self, mut resp: reqwest::Response) -> Result<Response, HttpError> {
         let limit = self.config.max_response_bytes;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(HttpError::ResponseTooLarge(limit));
         }
         let status = resp.status().as_u16();
+        if let Some(why) = unreadable(status, resp.headers()) {
+            return Err(HttpError::Connection(format!(
+                "the upstream's answer was refused unread: {why}"
+            )));
+        }
         let mut headers = Vec::with_capacity(resp.headers().len());
         for (name, value) in resp.headers() {
-            if name == reqwest::header::SET_COOKIE {
+            if name == reqwest::header::SET_COOKIE || name.as_str() == "set-cookie2" {
                 continue;
             }
+            let name = self.scrub(name.as_str().as_bytes().to_vec());
             let value = self.scrub(value.as_bytes().to_vec());
             headers.push((
-                name.as_str().to_owned(),
+                String::from_utf8_lossy(&name).into_owned(),
                 String::from_utf8_lossy(&value).into_owned(),
             ));
         }
@@ -484,7 +541,8 @@ impl Egress {
                 Err(auth::PrepareError::Refused(answer)) => return Ok(answer),
             };
             let mut url = self.resolve(&req.path)?;
-            let headers = self.auth.apply(&ticket, &mut url, headers.clone())?;
+            let mut headers = self.auth.apply(&ticket, &mut url, headers.clone())?;
+            identity_only(&mut headers);
             let mut builder = self.client.request(method.clone(), url).headers(headers);
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
@@ -540,6 +598,75 @@ impl Upstream for Egress {
             Err(e) => Err(HttpError::Connection(format!("rate governor: {e}"))),
         }
     }
+}
+
+/// Asks for the answer whole and uncompressed: the scrubber must see what the adapter will.
+pub(crate) fn identity_only(headers: &mut HeaderMap) {
+    headers.insert(
+        reqwest::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+}
+
+/// Why an answer cannot be scrubbed as it stands, if it cannot: a content coding the host did
+/// not ask for (a compressed secret is invisible to the scrubber), partial content (a secret
+/// split across two ranges is invisible in each), or a charset in which ASCII text is not
+/// ASCII bytes (UTF-16, UTF-32, UTF-7).
+fn unreadable(status: u16, headers: &HeaderMap) -> Option<&'static str> {
+    for value in headers.get_all(reqwest::header::CONTENT_ENCODING) {
+        let coded = value
+            .to_str()
+            .map(|v| {
+                v.split(',')
+                    .any(|c| !c.trim().is_empty() && !c.trim().eq_ignore_ascii_case("identity"))
+            })
+            .unwrap_or(true);
+        if coded {
+            return Some("it is content-encoded, and the host asked for identity encoding");
+        }
+    }
+    for value in headers.get_all(reqwest::header::TRANSFER_ENCODING) {
+        let coded = value
+            .to_str()
+            .map(|v| {
+                v.split(',').any(|c| {
+                    let c = c.trim();
+                    !c.is_empty()
+                        && !c.eq_ignore_ascii_case("chunked")
+                        && !c.eq_ignore_ascii_case("identity")
+                })
+            })
+            .unwrap_or(true);
+        if coded {
+            return Some("it is transfer-encoded with a coding the host does not decode");
+        }
+    }
+    if status == 206 || headers.contains_key(reqwest::header::CONTENT_RANGE) {
+        return Some("it is partial content, and the host asks for whole responses");
+    }
+    for value in headers.get_all(reqwest::header::CONTENT_TYPE) {
+        let lower = String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase();
+        if lower.contains("multipart/byteranges") {
+            return Some("it is partial content, and the host asks for whole responses");
+        }
+        let charset = lower
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("charset="))
+            .map(|c| c.trim_matches('"').trim().to_owned())
+            .next();
+        if charset.is_some_and(|c| {
+            c.starts_with("utf-16")
+                || c.starts_with("utf-32")
+                || c.starts_with("utf16")
+                || c.starts_with("utf32")
+                || c.starts_with("ucs")
+                || c == "utf-7"
+                || c == "utf7"
+        }) {
+            return Some("its charset is not ASCII-compatible");
+        }
+    }
+    None
 }
 
 /// Refuses a URL whose host is an IP literal (in any encoding the URL parser accepts) or a
@@ -809,6 +936,140 @@ mod tests {
     }
 
     #[test]
+    fn content_negotiation_is_host_controlled() {
+        let e = egress("http://127.0.0.1:9/v1");
+        for h in [
+            "Accept-Encoding",
+            "accept-charset",
+            "Range",
+            "If-Range",
+            "Request-Range",
+            "TE",
+            "Expect",
+        ] {
+            let req = Request::get("/x").header(h, "gzip");
+            assert_eq!(
+                e.headers(&req).unwrap_err(),
+                HttpError::ForbiddenHeader(h.to_ascii_lowercase())
+            );
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("accept-encoding", HeaderValue::from_static("gzip"));
+        identity_only(&mut headers);
+        assert_eq!(headers.get_all("accept-encoding").iter().count(), 1);
+        assert_eq!(headers["accept-encoding"], "identity");
+    }
+
+    #[test]
+    fn answers_the_scrubber_cannot_see_whole_are_refused() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        for (status, headers) in [
+            (200, with(&[("content-encoding", "gzip")])),
+            (200, with(&[("content-encoding", "identity, BR")])),
+            (
+                200,
+                with(&[
+                    ("content-encoding", "identity"),
+                    ("content-encoding", "deflate"),
+                ]),
+            ),
+            (200, with(&[("transfer-encoding", "gzip, chunked")])),
+            (206, with(&[])),
+            (200, with(&[("content-range", "bytes 0-9/20")])),
+            (
+                200,
+                with(&[("content-type", "multipart/byteranges; boundary=x")]),
+            ),
+            (
+                200,
+                with(&[("content-type", "application/json; charset=UTF-16LE")]),
+            ),
+            (
+                200,
+                with(&[("content-type", "text/plain; charset=\"utf-32\"")]),
+            ),
+            (200, with(&[("content-type", "text/plain;charset=utf-7")])),
+        ] {
+            assert!(
+                unreadable(status, &headers).is_some(),
+                "{status} {headers:?}"
+            );
+        }
+        for headers in [
+            with(&[]),
+            with(&[("content-encoding", "identity")]),
+            with(&[("transfer-encoding", "chunked")]),
+            with(&[("content-type", "application/json; charset=utf-8")]),
+        ] {
+            assert!(unreadable(200, &headers).is_none(), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn credential_and_base_names_are_refused_in_headers_and_urls() {
+        let mut config =
+            EgressConfig::new(Url::parse("http://127.0.0.1:9/sap?sap-client=100").unwrap());
+        config.allow_private_network = true;
+        let e = Egress::new(
+            config,
+            AuthScheme::ApiKeyQuery("api_key".into()),
+            Credential::Token(SecretString::from("k-123456789")),
+        )
+        .unwrap();
+        for h in ["SAP-Client", "sap_client", "API_KEY"] {
+            assert!(
+                matches!(
+                    e.headers(&Request::get("/x").header(h, "1")),
+                    Err(HttpError::ForbiddenHeader(_))
+                ),
+                "{h}"
+            );
+        }
+        for path in ["/x?API_KEY=1", "/x;sap-client=200", "/x?SAP-CLIENT=100"] {
+            assert!(
+                matches!(e.resolve(path), Err(HttpError::ForbiddenDestination(_))),
+                "{path}"
+            );
+        }
+        assert!(e.resolve("/x?sap-client=100").is_ok());
+    }
+
+    #[test]
+    fn confirmed_endpoints_must_match_the_scheme() {
+        use plantwire_sdk::contract::SessionLogin;
+        let scheme = |path: &str| {
+            AuthScheme::SessionLogin(SessionLogin {
+                login_path: path.into(),
+                username_field: "email".into(),
+                password_field: "password".into(),
+                token_pointer: "/token".into(),
+                token_header: "Session-Token".into(),
+                logout_path: None,
+            })
+        };
+        let credential = || Credential::Basic {
+            user: "u".into(),
+            password: SecretString::from("p"),
+        };
+        let mut config = EgressConfig::new(Url::parse("http://127.0.0.1:9/v1").unwrap());
+        config.allow_private_network = true;
+        config.confirmed_endpoints = Some(credential_endpoints(&scheme("/auth")));
+        assert!(Egress::new(config.clone(), scheme("/auth"), credential()).is_ok());
+        assert!(matches!(
+            Egress::new(config.clone(), scheme("/echo"), credential()),
+            Err(EgressError::EndpointsChanged { .. })
+        ));
+        config.confirmed_endpoints = None;
+        assert!(Egress::new(config, scheme("/echo"), credential()).is_ok());
+    }
+
+    #[test]
     fn private_addresses_need_opt_in() {
         for base in [
             "http://127.0.0.1/",
@@ -1045,7 +1306,7 @@ mod tests {
     #[test]
     fn scrubs_secrets() {
         let e = egress("http://127.0.0.1:9/v1");
-        let out = e.scrub(b"echo: Bearer s3cr3t-token and s3cr3t-token".to_vec());
+        let out = e.scrub(b"echo: Bearer s3cr3t-token and S3CR3T-TOKEN".to_vec());
         assert_eq!(out, b"echo: Bearer [REDACTED] and [REDACTED]");
     }
 

@@ -4,7 +4,8 @@
 //!
 //! The schema is versioned in its own `schema_version` table and brought up to date by the
 //! migrations below, one transaction for all of them; a database written by a newer Plantwire
-//! is refused rather than guessed at. Schema version 1:
+//! is refused rather than guessed at. Schema version 2 (version 1 without
+//! `connections.credential_endpoints`):
 //!
 //! ```sql
 //! CREATE TABLE connections (
@@ -18,7 +19,8 @@
 //!     granted_origins       TEXT NOT NULL,     -- JSON array of origins
 //!     timeout_ms            INTEGER NOT NULL,
 //!     created_at            INTEGER NOT NULL,  -- Unix milliseconds, as are all times here
-//!     updated_at            INTEGER NOT NULL
+//!     updated_at            INTEGER NOT NULL,
+//!     credential_endpoints  TEXT               -- where the credential goes, as confirmed
 //! );
 //! CREATE TABLE connection_health (
 //!     connection_id        TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
@@ -56,10 +58,11 @@ use crate::vault::CredentialId;
 use crate::webhooks::sanitize_reason;
 
 /// The schema version this build writes (and the newest it reads).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `n` (1-based) takes the schema from version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE connections (
     id                    TEXT PRIMARY KEY,
     system                TEXT NOT NULL,
@@ -91,10 +94,15 @@ CREATE TABLE webhook_endpoints (
     vault      TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
-"];
+",
+    "
+ALTER TABLE connections ADD COLUMN credential_endpoints TEXT;
+",
+];
 
 const CONNECTION_COLUMNS: &str = "id, system, base_url, credential_id, vault, tenant, \
-     allow_private_network, granted_origins, timeout_ms, created_at, updated_at";
+     allow_private_network, granted_origins, timeout_ms, created_at, updated_at, \
+     credential_endpoints";
 
 const ENDPOINT_COLUMNS: &str = "id, url, tenant, secret_id, vault, created_at";
 
@@ -195,7 +203,7 @@ impl ConnectionStore {
             });
         }
         tx.execute(
-            &format!("INSERT INTO connections ({CONNECTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            &format!("INSERT INTO connections ({CONNECTION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             params![
                 record.id,
                 record.system,
@@ -208,6 +216,7 @@ impl ConnectionStore {
                 i64::try_from(record.timeout.as_millis()).unwrap_or(i64::MAX),
                 millis(record.created_at),
                 millis(record.updated_at),
+                record.credential_endpoints,
             ],
         )?;
         write_health(
@@ -240,6 +249,22 @@ impl ConnectionStore {
             out.push(row??);
         }
         Ok(out)
+    }
+
+    /// Stores where connection `id`'s credential goes, as the operator just confirmed it.
+    pub fn confirm_credential_endpoints(
+        &self,
+        id: &str,
+        endpoints: &str,
+    ) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE connections SET credential_endpoints = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, endpoints, millis(OffsetDateTime::now_utc())],
+        )?;
+        if changed == 0 {
+            return Err(not_found("connection", id));
+        }
+        Ok(())
     }
 
     /// Records that a connection's credential or settings changed now.
@@ -444,6 +469,7 @@ fn read_connection(row: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, S
     let timeout_ms: i64 = row.get(8)?;
     let created_at: i64 = row.get(9)?;
     let updated_at: i64 = row.get(10)?;
+    let credential_endpoints: Option<String> = row.get(11)?;
     Ok((|| {
         let what = format!("connection {id:?}");
         let bad = |reason: &str| StoreError::Corrupt(format!("{what}: {reason}"));
@@ -469,6 +495,7 @@ fn read_connection(row: &Row<'_>) -> rusqlite::Result<Result<ConnectionRecord, S
             ),
             created_at: from_millis(created_at)?,
             updated_at: from_millis(updated_at)?,
+            credential_endpoints,
         };
         record.check().map_err(corrupt(&what))?;
         Ok(record)
@@ -695,6 +722,61 @@ mod tests {
         drop(store);
         let store = ConnectionStore::open(&path).expect("reopen");
         assert_eq!(store.connections().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn credential_endpoints_are_kept_and_a_version_1_database_migrates() {
+        let dir = scratch("v1");
+        let path = dir.0.join("plantwire.db");
+        {
+            let db = Connection::open(&path).expect("open");
+            db.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+            db.execute_batch(
+                "CREATE TABLE schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+                 INSERT INTO schema_version (id, version) VALUES (1, 1);
+                 INSERT INTO connections (id, system, base_url, credential_id, vault, tenant,
+                     allow_private_network, granted_origins, timeout_ms, created_at, updated_at)
+                 VALUES ('old', 'maintainx', 'https://api.example.com/v1', NULL, 'sealed', NULL,
+                     0, '[]', 30000, 0, 0);",
+            )
+            .expect("v1 row");
+        }
+        let store = ConnectionStore::open(&path).expect("migrates");
+        assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+        let old = store.connection("old").expect("read").expect("kept");
+        assert_eq!(old.credential_endpoints, None);
+        assert_eq!(
+            old.egress_config().confirmed_endpoints.as_deref(),
+            Some("none")
+        );
+
+        let mut new = record("session");
+        new.credential_endpoints = Some("session login: POST /auth".into());
+        store.insert_connection(&new).expect("insert");
+        assert_eq!(
+            store
+                .connection("session")
+                .expect("read")
+                .expect("stored")
+                .credential_endpoints,
+            new.credential_endpoints
+        );
+        store
+            .confirm_credential_endpoints("old", "OAuth 2.0 token: POST /oauth/token")
+            .expect("confirm");
+        assert_eq!(
+            store
+                .connection("old")
+                .expect("read")
+                .expect("kept")
+                .credential_endpoints
+                .as_deref(),
+            Some("OAuth 2.0 token: POST /oauth/token")
+        );
+        assert!(matches!(
+            store.confirm_credential_endpoints("absent", "none"),
+            Err(StoreError::NotFound { .. })
+        ));
     }
 
     #[test]

@@ -191,6 +191,11 @@ pub struct ConnectionRecord {
     pub granted_origins: Vec<Url>,
     /// Time for one upstream request (1 s to 300 s).
     pub timeout: Duration,
+    /// Where the adapter sends the credential (login path and fields, token URL), as the
+    /// operator confirmed it ([`crate::egress::credential_endpoints`]); an adapter that now
+    /// declares other endpoints is refused until the operator confirms again. `None` for a
+    /// connection stored before this was kept: taken as `none`.
+    pub credential_endpoints: Option<String>,
     /// When the connection was made.
     pub created_at: OffsetDateTime,
     /// When its settings or credential last changed.
@@ -227,6 +232,7 @@ impl ConnectionRecord {
             allow_private_network: false,
             granted_origins: Vec::new(),
             timeout: Duration::from_secs(30),
+            credential_endpoints: None,
             created_at: now,
             updated_at: now,
         };
@@ -266,6 +272,11 @@ impl ConnectionRecord {
         config.allow_private_network = self.allow_private_network;
         config.granted_origins.clone_from(&self.granted_origins);
         config.timeout = self.timeout;
+        config.confirmed_endpoints = Some(
+            self.credential_endpoints
+                .clone()
+                .unwrap_or_else(|| "none".to_owned()),
+        );
         config
     }
 }

@@ -603,6 +603,8 @@ impl Workspace {
         )?;
         record.tenant = request.tenant;
         record.allow_private_network = request.allow_private_network;
+        // Where the credential goes is confirmed by making the connection (the CLI shows it).
+        record.credential_endpoints = Some(crate::egress::credential_endpoints(&info.auth));
         if let Some(timeout) = request.timeout {
             record.timeout = timeout;
         }
@@ -789,6 +791,41 @@ impl Workspace {
             after: self.store.health(&record.id)?.state,
             probe: report,
         })
+    }
+
+    /// Where connection `id`'s adapter sends the credential now, and what the operator
+    /// confirmed before (`none` when nothing was): `(confirmed, declared)`.
+    pub fn credential_endpoints(
+        &self,
+        registry: &Registry,
+        id: &str,
+    ) -> Result<(String, String), WorkspaceError> {
+        let record = self
+            .store
+            .connection(id)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "connection",
+                id: id.to_owned(),
+            })?;
+        let component = adapter(registry, &record.system)?;
+        let declared = crate::egress::credential_endpoints(&component.info().auth);
+        let confirmed = record
+            .credential_endpoints
+            .unwrap_or_else(|| "none".to_owned());
+        Ok((confirmed, declared))
+    }
+
+    /// The operator confirms where connection `id`'s adapter now sends the credential (after
+    /// an adapter update that changed its login path, field names or token URL); returns what
+    /// was confirmed. Until this is done the connection refuses to run.
+    pub fn confirm_endpoints(
+        &self,
+        registry: &Registry,
+        id: &str,
+    ) -> Result<String, WorkspaceError> {
+        let (_, declared) = self.credential_endpoints(registry, id)?;
+        self.store.confirm_credential_endpoints(id, &declared)?;
+        Ok(declared)
     }
 
     /// Removes a connection, its health and (from a writable vault) its credential. Returns

@@ -227,7 +227,25 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
 impl LogCapture {
     /// Installs a subscriber at trace level for the current thread; returns the capture and
     /// the guard that keeps it installed.
+    ///
+    /// Records of the `log` crate (reqwest, its cookie store and other dependencies that
+    /// handle requests log through it) are forwarded into the same subscriber, at every
+    /// level; the compiler's own (Cranelift, wasmtime, their parsers) are left out: they see
+    /// no request, and at trace level they log every instruction of every component.
     pub fn install() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+        // Once per process; later calls find it installed.
+        let _ = tracing_log::LogTracer::builder()
+            .ignore_all([
+                "cranelift",
+                "wasmtime",
+                "regalloc2",
+                "wasmparser",
+                "wasm_encoder",
+                "wit_",
+                "object",
+                "gimli",
+            ])
+            .init();
         let capture = LogCapture::default();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
@@ -427,4 +445,90 @@ pub async fn list_everything(
         }
         assert!(pages < max_pages, "paging does not end");
     }
+}
+
+/// Every form of `secret` an upstream or a log line might carry it in, labelled: raw and
+/// case-folded, percent- and form-encoded (either hex case, every byte encoded too),
+/// JSON-escaped (`\"`, `\\`, `\/`, `\uXXXX`), base64 in both alphabets (whole, and the
+/// characters fixed by the secret at each alignment inside a longer base64 text), and base64 of
+/// `user:secret` for each of `users`, raw and percent-encoded. Written independently of the
+/// host's scrubber, so a test that uses it checks the scrubber rather than repeating it.
+pub fn every_form(secret: &str, users: &[&str]) -> Vec<(String, String)> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+
+    let pct = |bytes: &[u8], plus: bool, all: bool| -> String {
+        bytes
+            .iter()
+            .map(|&b| match b {
+                b' ' if plus && !all => "+".to_owned(),
+                b if !all && (b.is_ascii_alphanumeric() || b"-._~".contains(&b)) => {
+                    char::from(b).to_string()
+                }
+                b => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let json = serde_json::to_string(secret).expect("json");
+    let json = json[1..json.len() - 1].to_owned();
+    let unicode: String = secret
+        .encode_utf16()
+        .map(|u| format!("\\u{u:04x}"))
+        .collect();
+    let mut forms = vec![
+        ("raw".to_owned(), secret.to_owned()),
+        ("percent".to_owned(), pct(secret.as_bytes(), false, false)),
+        ("form".to_owned(), pct(secret.as_bytes(), true, false)),
+        (
+            "percent, every byte".to_owned(),
+            pct(secret.as_bytes(), false, true),
+        ),
+        ("json".to_owned(), json.clone()),
+        ("json, \\/".to_owned(), json.replace('/', "\\/")),
+        ("json, \\u".to_owned(), unicode),
+        ("base64".to_owned(), STANDARD.encode(secret)),
+        ("base64url".to_owned(), URL_SAFE_NO_PAD.encode(secret)),
+    ];
+    for offset in 1..3usize {
+        let mut padded = vec![0u8; offset];
+        padded.extend_from_slice(secret.as_bytes());
+        let encoded = STANDARD_NO_PAD.encode(&padded);
+        let first = (offset * 8).div_ceil(6);
+        let end = ((offset + secret.len()) * 8) / 6;
+        if let Some(fragment) = encoded.get(first..end) {
+            forms.push((format!("base64 at offset {offset}"), fragment.to_owned()));
+        }
+    }
+    for user in users {
+        let basic = STANDARD.encode(format!("{user}:{secret}"));
+        forms.push((
+            format!("percent-encoded base64 of {user}:secret"),
+            pct(basic.as_bytes(), false, false),
+        ));
+        forms.push((format!("base64 of {user}:secret"), basic));
+    }
+    forms.retain(|(_, f)| f.len() >= 8.min(secret.len()));
+    forms
+}
+
+/// Which forms ([`every_form`]) of which secrets occur in `haystack`, compared
+/// ASCII-case-insensitively; each secret comes with the user names it is sent with. Empty when
+/// nothing leaked.
+pub fn leaks(haystack: &[u8], secrets: &[(&str, &[&str])]) -> Vec<String> {
+    let folded = haystack.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for (secret, users) in secrets {
+        for (label, form) in every_form(secret, users) {
+            if contains(&folded, form.to_ascii_lowercase().as_bytes()) {
+                found.push(format!("{label} of `{secret}`"));
+            }
+        }
+    }
+    found
+}
+
+/// Fails, naming what leaked and where, when any form of any secret occurs in `haystack`.
+pub fn assert_no_leak(where_: &str, haystack: &[u8], secrets: &[(&str, &[&str])]) {
+    let found = leaks(haystack, secrets);
+    assert!(found.is_empty(), "{where_} carries {}", found.join(", "));
 }

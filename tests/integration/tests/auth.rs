@@ -90,15 +90,26 @@ async fn session_login_once_relogin_on_401_and_logout() {
 }
 
 #[tokio::test]
-async fn a_wrong_password_reaches_the_adapter_as_the_systems_refusal() {
+async fn a_wrong_password_reaches_the_adapter_as_the_hosts_synthetic_refusal() {
     let sim = AuthSim::start().await.expect("sim");
     let egress = session_egress(&sim, "wrong password");
     let resp = egress
         .send(Request::get("/api/v2/work-orders"))
         .await
         .expect("send");
-    assert_eq!(resp.status, 400);
-    assert!(!String::from_utf8_lossy(&resp.body).contains("wrong password"));
+    // The login endpoint answered 400 with its own message; the adapter gets the host's.
+    assert_eq!(resp.status, 401);
+    let body = String::from_utf8_lossy(&resp.body);
+    assert!(body.contains("credential_refused"), "{body}");
+    assert!(!body.contains("Invalid email or password"), "{body}");
+    assert!(!body.contains("wrong password"));
+    assert!(
+        resp.headers
+            .iter()
+            .all(|(k, _)| k == "content-type" || k == "x-plantwire-synthetic"),
+        "{:?}",
+        resp.headers
+    );
     assert_eq!(sim.logins(), 0);
     // No request reached the protected route.
     assert!(sim.requests().iter().all(|r| r.path == "/api/v2/auth"));
