@@ -7,6 +7,12 @@
 //! against the simulator so configured, and checks the outcome against the simulator's own
 //! records.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
