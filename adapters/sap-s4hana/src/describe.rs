@@ -228,7 +228,9 @@ fn entity_info(
         max_batch_size: MAX_BATCH_SIZE,
         concurrency_token: res.has_etag(),
         note: Some(format!(
-            "{note} Reads follow SAP's server-driven paging (__next with $skiptoken). Dates are \
+            "{note} Reads are in a total order (the sort, then the key) and follow SAP's \
+             server-driven paging (__next with $skiptoken), counted against the $top window \
+             asked for, so no record is returned twice whatever the server's paging. Dates are \
              /Date(ms)/ in SAP and RFC 3339 UTC here; decimals are strings in SAP and numbers \
              here, refused on write when they have more decimal places than the property keeps."
         )),
@@ -236,9 +238,10 @@ fn entity_info(
 }
 
 const BATCH_NOTE: &str = "Creates of several records go in one $batch with one change set per \
-     record, so records succeed or fail independently; every write fetches a CSRF token first \
-     (X-CSRF-Token: Fetch) and retries once with a new token when SAP answers 403 \
-     x-csrf-token: Required.";
+     record, so records succeed or fail independently; a record whose answer part cannot be \
+     matched to it is reported as of unknown outcome, never failed. Every write fetches a CSRF \
+     token first (X-CSRF-Token: Fetch), is sent without one when the server issues none, and \
+     is retried once with a new token when SAP answers 403 x-csrf-token: Required.";
 
 fn served_entity(res: Resource) -> EntityInfo {
     let mut info = match res {

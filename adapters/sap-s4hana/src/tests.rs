@@ -392,11 +392,7 @@ fn status_changes_pick_the_function_import() {
 
 #[test]
 fn creates_go_through_one_batch_with_a_change_set_per_record() {
-    let po = |supplier: &str| {
-        json!({"vendorKey": supplier, "customFields": {"CompanyCode": "1010", "PurchaseOrderType": "NB", "PurchasingOrganization": "1010", "PurchasingGroup": "001", "Plant": "1010"},
-               "lineItems": [{"materialKey": "TG11", "quantity": 2, "price": 10.5}]})
-        .to_string()
-    };
+    let po = one_po;
     let created = json!({"d": fixtures::purchase_order()}).to_string();
     let error = fixtures::error("/IWBEP/CM_MGW_RT/022", "Supplier 9 does not exist").to_string();
     let answer = format!(
