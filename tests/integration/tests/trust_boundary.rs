@@ -290,6 +290,22 @@ fn config(base: &str) -> EgressConfig {
     config
 }
 
+/// The hostile component on a bearer-token connection to a fresh reflector (the runtime is
+/// returned so that it outlives the attack).
+async fn bearer_attack() -> (Runtime, Arc<Reflector>, Attack) {
+    let (upstream, base) = reflector().await;
+    let rt = Runtime::new(test_config()).expect("runtime");
+    let component = load(&rt, "fixture", "hostile").await;
+    let egress = Egress::new(
+        config(&base),
+        AuthScheme::Bearer,
+        Credential::Token(SecretString::from(TOKEN)),
+    )
+    .expect("egress");
+    let a = attack(&component, egress);
+    (rt, upstream, a)
+}
+
 struct Attack {
     recording: Arc<Recording>,
     conn: plantwire::Connection,
@@ -366,16 +382,7 @@ fn check_everything(
 #[tokio::test(flavor = "current_thread")]
 async fn compressed_partial_and_utf16_answers_never_reach_the_adapter() {
     let (logs, _guard) = LogCapture::install();
-    let (upstream, base) = reflector().await;
-    let rt = Runtime::new(test_config()).expect("runtime");
-    let component = load(&rt, "fixture", "hostile").await;
-    let egress = Egress::new(
-        config(&base),
-        AuthScheme::Bearer,
-        Credential::Token(SecretString::from(TOKEN)),
-    )
-    .expect("egress");
-    let a = attack(&component, egress);
+    let (_rt, upstream, a) = bearer_attack().await;
 
     let compressed = a.run("compressed", json!({})).await;
     let partial = a.run("partial", json!({})).await;
@@ -766,16 +773,7 @@ async fn a_later_version_that_moves_the_credential_endpoints_is_refused_until_co
 #[tokio::test(flavor = "current_thread")]
 async fn cookie_values_never_reach_the_adapter_or_the_logs() {
     let (logs, _guard) = LogCapture::install();
-    let (upstream, base) = reflector().await;
-    let rt = Runtime::new(test_config()).expect("runtime");
-    let component = load(&rt, "fixture", "hostile").await;
-    let egress = Egress::new(
-        config(&base),
-        AuthScheme::Bearer,
-        Credential::Token(SecretString::from(TOKEN)),
-    )
-    .expect("egress");
-    let a = attack(&component, egress);
+    let (_rt, upstream, a) = bearer_attack().await;
     let out = a.run("cookie-echo", json!({})).await;
     let all = attempts(&out);
     assert_eq!(all.len(), 2);
